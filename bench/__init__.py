@@ -1,0 +1,1 @@
+"""mailbot's benchmarks: run with ``python -m bench [TOPIC...] [--quick]``."""

@@ -1,0 +1,230 @@
+"""``mailbot run``: the scheduler that wires sources and stages together.
+
+An APScheduler 3.x ``AsyncIOScheduler`` runs one job per source (at the
+source's interval) and the housekeeping jobs (pipeline sweep, SLA sweep).
+Blocking work runs in the scheduler's thread pool; the store serialises
+access. A job that raises is logged with its name and simply runs again at
+its next interval. SIGTERM/SIGINT stop the daemon cleanly (running jobs
+finish); SIGHUP reloads the policies, keeping the last good ones if the new
+files are invalid. A second daemon on the same store refuses to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import importlib
+import fcntl
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from mailbot import service
+from mailbot.config import Config
+from mailbot.errors import MailbotError, StoreLockedError
+from mailbot.pipeline import PipelineContext
+from mailbot.sources.folder import FolderPoller
+from mailbot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class StoreLock:
+    """An exclusive, advisory lock next to the store file; the OS drops it if we die."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = store_path.with_name(store_path.name + ".lock")
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreLockedError(
+                f"{self.path}: another mailbot daemon ({holder}) already runs on this store"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+class Daemon:
+    """One running mailbot: scheduler, sources, housekeeping, optional web UI."""
+
+    def __init__(self, config: Config, *, with_web: bool = True) -> None:
+        self.config = config
+        self.with_web = with_web and config.settings.web.enabled
+        self.lock = StoreLock(config.store_path)
+        self.store: Store | None = None
+        self.context: PipelineContext | None = None
+        self._stop = asyncio.Event()
+        self._imap_stop = threading.Event()
+        self._sweep_lock = threading.Lock()
+
+    # -- jobs -------------------------------------------------------------
+
+    def _job(self, name: str, func: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                func()
+            except MailbotError as exc:
+                log.error("job %s failed: %s (will run again at its next interval)", name, exc)
+            except Exception:
+                log.exception("job %s crashed (will run again at its next interval)", name)
+
+        run.__name__ = name
+        return run
+
+    def sweep_pipeline(self) -> None:
+        """Advance pending messages; one sweep at a time."""
+        assert self.store is not None and self.context is not None
+        if not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            result = service.process_pending(self.config, self.store, self.context)
+            if result.advanced or result.failed:
+                log.info("pipeline: %d completed, %d failed", result.completed, len(result.failed))
+        finally:
+            self._sweep_lock.release()
+
+    def scan_folder(self, poller: FolderPoller) -> None:
+        assert self.store is not None
+        result = poller.scan(self.store)
+        if result.stored:
+            log.info("%s: stored %d new message(s)", poller.source, result.stored)
+            self.sweep_pipeline()
+
+    def sla_sweep(self) -> None:
+        assert self.store is not None and self.context is not None
+        from mailbot.sla_service import sweep_sla
+
+        result = sweep_sla(self.store, self.context.clock.policy)
+        if result.transitions:
+            log.info("sla: %d thread(s) changed state, %d notice(s)", result.transitions, result.notices)
+
+    def reload_policies(self) -> None:
+        """SIGHUP: load policies anew; an invalid change keeps the last good ones."""
+        try:
+            self.context = service.build_context(self.config)
+        except MailbotError as exc:
+            log.error("policy reload refused, the previous policies stay in force: %s", exc)
+            return
+        log.info("policies reloaded")
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def _schedule(self, scheduler: AsyncIOScheduler) -> None:
+        defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+        settings = self.config.settings
+        for poller in service.folder_pollers(self.config):
+            scheduler.add_job(
+                self._job(poller.source, functools.partial(self.scan_folder, poller)),
+                "interval",
+                seconds=next(f.interval for f in settings.folders if f.name == poller.name),
+                id=poller.source,
+                next_run_time=_now(),
+                **defaults,
+            )
+        scheduler.add_job(
+            self._job("pipeline", self.sweep_pipeline),
+            "interval",
+            seconds=settings.daemon.pipeline_interval,
+            id="pipeline",
+            next_run_time=_now(),
+            **defaults,
+        )
+        scheduler.add_job(
+            self._job("sla", self.sla_sweep),
+            "interval",
+            seconds=settings.daemon.sla_interval,
+            id="sla",
+            next_run_time=_now(),
+            **defaults,
+        )
+
+    def _start_imap_watchers(self) -> list[threading.Thread]:
+        threads: list[threading.Thread] = []
+        boxes = [b for b in self.config.settings.mailboxes if b.imap is not None]
+        if not boxes:
+            return threads
+        from mailbot.sources.imap import watch_mailbox
+
+        for box in boxes:
+            thread = threading.Thread(
+                target=self._job(
+                    f"imap:{box.name}",
+                    functools.partial(watch_mailbox, self.config, self.store, box.name, self._imap_stop),
+                ),
+                name=f"imap-{box.name}",
+                daemon=True,
+            )
+            thread.start()
+            threads.append(thread)
+        return threads
+
+    async def run(self) -> None:
+        """Run until SIGTERM/SIGINT."""
+        self.lock.acquire()
+        try:
+            self.store = Store(self.config.store_path)
+            self.context = service.build_context(self.config)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self._stop.set)
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, self.reload_policies))
+            scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
+            self._schedule(scheduler)
+            scheduler.start()
+            watchers = self._start_imap_watchers()
+            web_task = self._start_web() if self.with_web else None
+            log.info("mailbot running on %s", self.config.store_path)
+            await self._stop.wait()
+            log.info("stopping")
+            self._imap_stop.set()
+            if web_task is not None:
+                web_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await web_task
+            scheduler.shutdown(wait=True)
+            for watcher in watchers:
+                await asyncio.to_thread(watcher.join, 10)
+        finally:
+            if self.store is not None:
+                self.store.close()
+            self.lock.release()
+
+    def _start_web(self) -> asyncio.Task[None] | None:
+        try:
+            server = importlib.import_module("mailbot.web.server")
+        except ModuleNotFoundError:
+            log.info("the review UI is not part of this version; running without it")
+            return None
+        assert self.store is not None
+        task: asyncio.Task[None] = asyncio.create_task(server.serve(self.config, self.store))
+        return task
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
