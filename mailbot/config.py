@@ -109,6 +109,7 @@ class FolderSource(StrictModel):
     interval: float = Field(default=30.0, gt=0)
     after_store: Literal["keep", "move"] = "keep"
     processed_dir: str | None = None
+    settle_seconds: float = Field(default=2.0, ge=0)
 
 
 class ConfigFile(StrictModel):

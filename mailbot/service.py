@@ -98,6 +98,7 @@ def folder_pollers(config: Config) -> list[FolderPoller]:
             mailbox=entry.mailbox,
             after_store=entry.after_store,
             processed_dir=config.resolve(entry.processed_dir) if entry.processed_dir else None,
+            settle_seconds=entry.settle_seconds,
         )
         for entry in config.settings.folders
     ]
