@@ -35,7 +35,11 @@ class Classifier:
 
     def __call__(self, text: str, subject: str, reference: datetime) -> Classification:
         content = f"{subject}\n{text}" if subject else text
-        language, language_confidence = self.detect(content)
+        # The subject is often ours ("Re: Your refund") or boilerplate: the
+        # language is read from the customer's own words, and from the
+        # subject only when the body has too few letters to tell.
+        letters = sum(ch.isalpha() for ch in text)
+        language, language_confidence = self.detect(text if letters >= 12 else content)
         entity_language = language if language != "unknown" else "en"
         entities = self.extract(content, entity_language, reference)
         ranked = self.intents(content, language) if self.intents is not None else []
