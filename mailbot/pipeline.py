@@ -44,8 +44,8 @@ ClassifyFn = Callable[[str, str, datetime], Classification]
 """(text, subject, reference time) -> Classification"""
 DraftFn = Callable[[dict[str, Any], Classification], DraftText]
 """(message detail, classification) -> the proposed reply"""
-CheckFn = Callable[[str, str, str], list[Finding]]
-"""(text, language, intent) -> findings"""
+CheckFn = Callable[[str, str, str, str], list[Finding]]
+"""(text, language, intent, channel) -> findings"""
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def _run_check(store: Store, msg: StoredMessage, ctx: PipelineContext) -> None:
     if draft is None:
         store.advance(msg.id, Stage.CHECKED)
         return
-    findings = ctx.check(draft["text"], draft["language"], draft["intent"])
+    findings = ctx.check(draft["text"], draft["language"], draft["intent"], msg.channel.value)
     blocked = any(f.severity is Severity.BLOCKER for f in findings) or draft["intent"] in ctx.always_approve
     with store.transaction():
         store.replace_findings(draft["id"], findings)

@@ -37,7 +37,9 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         triage_threshold=policies.intents.triage_threshold,
     )
     identities = {
-        box.name: MailboxIdentity(display_name=box.display_name or box.address, address=box.address)
+        box.name: MailboxIdentity(
+            display_name=box.display_name or box.address, address=box.address, signature=box.name
+        )
         for box in config.settings.mailboxes
     }
 
@@ -57,8 +59,8 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         )
         return render_draft(phrasebank, request)
 
-    def check(text: str, language: str, intent: str) -> list[Finding]:
-        return checker.check(text, language, intent)
+    def check(text: str, language: str, intent: str, channel: str) -> list[Finding]:
+        return checker.check(text, language, intent, channel)
 
     return PipelineContext(
         own_addresses=config.own_addresses,

@@ -66,13 +66,15 @@ def setup(tmp_path: Path) -> Path:
     return config
 
 
-def start(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+def start(config: Path, log_name: str = "daemon.log") -> subprocess.Popen[bytes]:
+    """Start `mailbot run`; its log is appended to a file beside the config."""
+    with (config.parent / log_name).open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
 
 
 def counts(store_path: Path) -> tuple[int, int, int]:
@@ -107,7 +109,8 @@ def test_kill_9_during_ingest_loses_and_doubles_nothing(setup: Path) -> None:
         proc.wait(10)
     proc = start(setup)
     try:
-        assert wait_for(lambda: counts(store_path)[1] == COUNT, 240), counts(store_path)
+        done = wait_for(lambda: counts(store_path)[1] == COUNT, 240)
+        assert done, (counts(store_path), (setup.parent / "daemon.log").read_text()[-3000:])
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
@@ -128,10 +131,9 @@ def test_second_daemon_refuses_and_sigterm_stops_cleanly(setup: Path) -> None:
     first = start(setup)
     try:
         assert wait_for(lambda: counts(setup.parent / "store.sqlite3")[0] > 0, 60)
-        second = start(setup)
+        second = start(setup, "second.log")
         assert second.wait(60) == 2
-        assert second.stderr is not None
-        assert b"already runs on this store" in second.stderr.read()
+        assert "already runs on this store" in (setup.parent / "second.log").read_text()
     finally:
         first.send_signal(signal.SIGTERM)
         assert first.wait(60) == 0

@@ -69,7 +69,7 @@ def draft(detail: dict[str, object], c: Classification) -> DraftText:
     )
 
 
-def check(text: str, language: str, intent: str) -> list[Finding]:
+def check(text: str, language: str, intent: str, channel: str) -> list[Finding]:
     start = text.find("guarantee")
     if start < 0:
         return []
