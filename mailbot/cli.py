@@ -16,9 +16,11 @@ import click
 from mailbot import __version__
 from mailbot.commands.common import App
 from mailbot.commands.inbox import errors_cmd, ingest, poll, retry
+from mailbot.commands.people import user
 from mailbot.commands.policy import policy
 from mailbot.commands.run import run
 from mailbot.commands.threads import queue, show
+from mailbot.commands.work import letter, message, reply, thread
 from mailbot.errors import MailbotError
 from mailbot.logs import configure_logging
 
@@ -66,7 +68,21 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str | None) -> N
     ctx.obj.extras["log_level"] = log_level
 
 
-for command in (run, ingest, poll, queue, show, errors_cmd, retry, policy):
+for command in (
+    run,
+    ingest,
+    poll,
+    queue,
+    show,
+    errors_cmd,
+    retry,
+    policy,
+    user,
+    reply,
+    thread,
+    message,
+    letter,
+):
     cli.add_command(command)
 
 

@@ -139,6 +139,10 @@ class ParsedMessage:
     auto_reason: str | None = None
     defects: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
+    # Scanned letters only: the sender's address block, line by line, and
+    # the OCR's mean word confidence (0..1).
+    postal_address: tuple[str, ...] = ()
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True)

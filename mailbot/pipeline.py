@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mailbot.errors import MailbotError
+from mailbot.gate import DraftFacts, settled_state
 from mailbot.lifecycle import fold_events
 from mailbot.mail.parse import parse_message
 from mailbot.mail.subjects import subject_key as make_subject_key
@@ -180,20 +181,32 @@ def _run_check(store: Store, msg: StoredMessage, ctx: PipelineContext) -> None:
         store.advance(msg.id, Stage.CHECKED)
         return
     findings = ctx.check(draft["text"], draft["language"], draft["intent"], msg.channel.value)
-    blocked = any(f.severity is Severity.BLOCKER for f in findings) or draft["intent"] in ctx.always_approve
+    state = DraftState(draft["state"])
     with store.transaction():
         store.replace_findings(draft["id"], findings)
-        if draft["state"] == DraftState.DRAFT.value and blocked:
-            store.set_draft_state(draft["id"], DraftState.NEEDS_APPROVAL)
-            store.audit(
-                actor="mailbot",
-                role="system",
-                action="needs_approval",
-                entity="draft",
-                entity_id=draft["id"],
-                after=draft["text"],
-                detail={"blockers": [f.rule for f in findings if f.severity is Severity.BLOCKER]},
+        if state in (DraftState.DRAFT, DraftState.NEEDS_APPROVAL):
+            settled = settled_state(
+                DraftFacts(
+                    state=state,
+                    text=draft["text"],
+                    approved_text=draft["approved_text"],
+                    acknowledged_text=draft["acknowledged_text"],
+                    blockers=sum(f.severity is Severity.BLOCKER for f in findings),
+                    warnings=sum(f.severity is Severity.WARNING for f in findings),
+                    always_approve=draft["intent"] in ctx.always_approve,
+                )
             )
+            if settled is not state:
+                store.set_draft_state(draft["id"], settled)
+                store.audit(
+                    actor="mailbot",
+                    role="system",
+                    action=settled.value,
+                    entity="draft",
+                    entity_id=draft["id"],
+                    after=draft["text"],
+                    detail={"blockers": [f.rule for f in findings if f.severity is Severity.BLOCKER]},
+                )
         store.advance(msg.id, Stage.CHECKED)
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from mailbot.store.base import from_db_time, to_db_time
 from mailbot.store.drafts import DraftQueries
 from mailbot.store.messages import MessageQueries
+from mailbot.store.people import PeopleQueries
 from mailbot.store.threads import ThreadQueries
 
 
-class Store(MessageQueries, ThreadQueries, DraftQueries):
+class Store(MessageQueries, ThreadQueries, DraftQueries, PeopleQueries):
     """One SQLite store file (WAL, durable commits, migrated at open)."""
 
 

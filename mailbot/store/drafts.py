@@ -20,14 +20,15 @@ class DraftQueries(StoreBase):
     def save_draft(self, *, thread_id: int, message_id: int, draft: DraftText, template_text: str) -> int:
         """Insert the draft for a message, or refresh it while nobody has touched it.
 
-        Re-running the drafting stage must not overwrite a person's edits:
-        only a draft still in state ``draft`` whose text equals its template's
-        rendering is refreshed.
+        Re-running the drafting stage must not overwrite a person's work:
+        only a draft nobody has edited or approved (state ``draft`` or
+        ``needs_approval``, text equal to its template's rendering) is refreshed.
         """
         now = _now()
         with self.transaction() as db:
             row = db.execute(
-                "SELECT id, state, text, template_text FROM drafts WHERE message_id = ?", (message_id,)
+                "SELECT id, state, text, template_text, approved_text FROM drafts WHERE message_id = ?",
+                (message_id,),
             ).fetchone()
             if row is None:
                 cursor = db.execute(
@@ -48,8 +49,9 @@ class DraftQueries(StoreBase):
                     ),
                 )
                 return int(cursor.lastrowid or 0)
-            draft_id, state, text, old_template_text = row
-            if state == DraftState.DRAFT.value and text == old_template_text:
+            draft_id, state, text, old_template_text, approved_text = row
+            untouched = text == old_template_text and approved_text is None
+            if untouched and state in (DraftState.DRAFT.value, DraftState.NEEDS_APPROVAL.value):
                 db.execute(
                     "UPDATE drafts SET language = ?, intent = ?, template = ?, subject = ?, text = ?,"
                     " template_text = ?, updated_at = ? WHERE id = ?",
@@ -65,6 +67,29 @@ class DraftQueries(StoreBase):
                     ),
                 )
             return int(draft_id)
+
+    def update_draft(self, draft_id: int, **fields: Any) -> None:
+        """Change draft columns (state, text, approval...); the caller audits."""
+        values = {k: (v.value if isinstance(v, DraftState) else v) for k, v in fields.items()}
+        values["updated_at"] = _now()
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        with self.transaction() as db:
+            db.execute(f"UPDATE drafts SET {assignments} WHERE id = ?", (*values.values(), draft_id))
+
+    def finding_counts(self, draft_id: int) -> dict[str, int]:
+        """Findings of a draft by severity."""
+        return {
+            row["severity"]: row["n"]
+            for row in self._rows(
+                "SELECT severity, count(*) AS n FROM findings WHERE draft_id = ? GROUP BY severity",
+                (draft_id,),
+            )
+        }
+
+    def drafts_in_state(self, state: DraftState, *, limit: int = 200) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT * FROM drafts WHERE state = ? ORDER BY updated_at LIMIT ?", (state.value, limit)
+        )
 
     def set_draft_state(self, draft_id: int, state: DraftState) -> None:
         with self.transaction() as db:

@@ -146,6 +146,15 @@ def _initial(db: Database) -> None:
         );
         CREATE INDEX closings_thread ON closings(thread_id);
 
+        CREATE TABLE postings (
+            id INTEGER PRIMARY KEY,
+            thread_id INTEGER NOT NULL REFERENCES threads(id),
+            draft_id INTEGER NOT NULL UNIQUE REFERENCES drafts(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL
+        );
+        CREATE INDEX postings_thread ON postings(thread_id);
+
         CREATE TABLE drafts (
             id INTEGER PRIMARY KEY,
             thread_id INTEGER NOT NULL REFERENCES threads(id),
@@ -157,6 +166,11 @@ def _initial(db: Database) -> None:
             subject TEXT NOT NULL,
             text TEXT NOT NULL,
             template_text TEXT NOT NULL,
+            approved_text TEXT,
+            approved_by TEXT,
+            approval_reason TEXT,
+            acknowledged_text TEXT,
+            returned_comment TEXT,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
             UNIQUE (message_id)
@@ -176,6 +190,30 @@ def _initial(db: Database) -> None:
             suggestions TEXT NOT NULL
         );
         CREATE INDEX findings_draft ON findings(draft_id);
+
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            time_zone TEXT,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            language TEXT,
+            old_intent TEXT,
+            new_intent TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            model_version TEXT
+        );
+        CREATE INDEX corrections_message ON corrections(message_id);
 
         CREATE TABLE audit (
             id INTEGER PRIMARY KEY,

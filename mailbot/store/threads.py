@@ -111,6 +111,10 @@ class ThreadQueries(StoreBase):
             at = from_db_time(row["at"])
             assert at is not None
             events.append(ThreadEvent(at, EventKind.CLOSED))
+        for row in self._rows("SELECT at FROM postings WHERE thread_id = ?", (thread_id,)):
+            at = from_db_time(row["at"])
+            assert at is not None
+            events.append(ThreadEvent(at, EventKind.REPLY))
         return events
 
     def update_thread(self, thread_id: int, **fields: Any) -> None:
@@ -175,6 +179,15 @@ class ThreadQueries(StoreBase):
                 "UPDATE threads SET closed_at = ?, closed_reason = ? WHERE id = ?",
                 (to_db_time(at), reason, thread_id),
             )
+
+    def record_posting(self, *, thread_id: int, draft_id: int, actor: str, at: datetime) -> bool:
+        """A reply letter was posted (answers the thread); once per draft."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO postings(thread_id, draft_id, at, actor) VALUES (?,?,?,?)",
+                (thread_id, draft_id, to_db_time(at), actor),
+            )
+            return cursor.rowcount == 1
 
     def thread_last_message_at(self, thread_id: int) -> datetime | None:
         return from_db_time(
