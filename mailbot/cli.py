@@ -93,7 +93,7 @@ def _register_optional() -> None:
     for module, names in (
         ("mailbot.commands.lint", ("lint",)),
         ("mailbot.commands.draft", ("draft", "phrasebank")),
-        ("mailbot.commands.mailbox", ("mailbox",)),
+        ("mailbot.commands.mailbox", ("mailbox_group",)),
         ("mailbot.commands.bench", ("bench",)),
     ):
         try:

@@ -34,6 +34,7 @@ class DaemonSettings(StrictModel):
 
     pipeline_interval: float = Field(default=10.0, gt=0, description="seconds between pipeline sweeps")
     sla_interval: float = Field(default=60.0, gt=0, description="seconds between SLA sweeps")
+    policy_watch_interval: float = Field(default=5.0, gt=0, description="seconds between policy file checks")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_attempts: int = Field(default=5, ge=1, description="automatic retries of a failing stage")
 

@@ -80,6 +80,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._imap_stop = threading.Event()
         self._sweep_lock = threading.Lock()
+        self._policy_signature: tuple[tuple[str, int, int], ...] = ()
 
     # -- jobs -------------------------------------------------------------
 
@@ -123,13 +124,19 @@ class Daemon:
             log.info("sla: %d thread(s) changed state, %d notice(s)", result.transitions, result.notices)
 
     def reload_policies(self) -> None:
-        """SIGHUP: load policies anew; an invalid change keeps the last good ones."""
+        """SIGHUP or a changed file: load policies anew; an invalid change keeps the last good ones."""
+        self._policy_signature = service.policy_signature(self.config)
         try:
             self.context = service.build_context(self.config)
         except MailbotError as exc:
             log.error("policy reload refused, the previous policies stay in force: %s", exc)
             return
         log.info("policies reloaded")
+
+    def watch_policies(self) -> None:
+        """Reload when a policy or phrasebank file changed since the last load."""
+        if service.policy_signature(self.config) != self._policy_signature:
+            self.reload_policies()
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -151,6 +158,13 @@ class Daemon:
             seconds=settings.daemon.pipeline_interval,
             id="pipeline",
             next_run_time=_now(),
+            **defaults,
+        )
+        scheduler.add_job(
+            self._job("policies", self.watch_policies),
+            "interval",
+            seconds=settings.daemon.policy_watch_interval,
+            id="policies",
             **defaults,
         )
         scheduler.add_job(
@@ -187,6 +201,7 @@ class Daemon:
         self.lock.acquire()
         try:
             self.store = Store(self.config.store_path)
+            self._policy_signature = service.policy_signature(self.config)
             self.context = service.build_context(self.config)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -60,6 +60,19 @@ def _extra_loaders() -> dict[str, Callable[[Path], Any]]:
     return {"response": load_response_policy, "wording": load_wording_policy}
 
 
+def policy_signature(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """Name, mtime and size of every policy and phrasebank file: a change means "reload"."""
+    files: list[tuple[str, int, int]] = []
+    for root in (config.policies_dir, config.phrasebank_dir):
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                files.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(files)
+
+
 def check_policies(config: Config) -> list[tuple[str, str | None]]:
     """Validate each policy file on its own, so one bad file does not hide another."""
     results: list[tuple[str, str | None]] = [(str(config.file), None)]

@@ -70,4 +70,3 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         clock=SlaClock(policies.extras["response"]),
         always_approve=policies.intents.always_approve,
     )
-

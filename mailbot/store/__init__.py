@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from mailbot.store.base import from_db_time, to_db_time
 from mailbot.store.drafts import DraftQueries
+from mailbot.store.imap import ImapQueries
 from mailbot.store.messages import MessageQueries
 from mailbot.store.people import PeopleQueries
 from mailbot.store.threads import ThreadQueries
 
 
-class Store(MessageQueries, ThreadQueries, DraftQueries, PeopleQueries):
+class Store(MessageQueries, ThreadQueries, DraftQueries, PeopleQueries, ImapQueries):
     """One SQLite store file (WAL, durable commits, migrated at open)."""
 
 

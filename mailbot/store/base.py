@@ -2,10 +2,16 @@
 
 One :class:`StoreBase` wraps one connection. Calls are serialised with a
 re-entrant lock because the daemon reaches the store from the event loop and
-from worker threads (IMAP, OCR). ``synchronous=FULL`` makes every commit
-durable before a source is told "stored" (a file moved, an IMAP flag set):
-that ordering is what makes "no message is lost" hold across power loss,
-not only across crashes.
+from worker threads (IMAP, OCR).
+
+Durability is chosen per kind of write. Storing raw bytes uses
+:meth:`durable_transaction` (``synchronous=FULL``: the commit is on disk
+before a source is told "stored" and moves a file or flags a message), which
+makes "no message is lost" hold across power loss, not only across crashes.
+Stage results use ``synchronous=NORMAL``: in WAL mode a crash never corrupts
+or reorders them, a power loss can at worst drop the last few, and every
+stage re-derives its output from the stored raw bytes anyway. The next FULL
+commit also makes every earlier WAL frame durable.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ def to_db_time(value: datetime) -> str:
 def from_db_time(value: str | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(value)
 
 
 def to_json(value: Any) -> str:
@@ -51,7 +57,7 @@ def from_json(value: str | None, default: Any = None) -> Any:
 class StoreBase:
     """The connection, its lock and the transaction helper."""
 
-    def __init__(self, path: Path | str, *, durable: bool = True) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         try:
             if self.path is not None:
@@ -60,7 +66,7 @@ class StoreBase:
             self.db = Database(conn, execute_plugins=False)
             if self.path is not None:
                 self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
@@ -76,6 +82,26 @@ class StoreBase:
         """One atomic unit of work; nested calls become savepoints."""
         with self._lock, self.db.atomic() as db:
             yield db
+
+    @contextmanager
+    def durable_transaction(self) -> Iterator[Database]:
+        """A transaction whose commit is on disk before it returns (fsync).
+
+        Nested inside another transaction it is a savepoint: the outermost
+        transaction decides, so a batch of raw messages (IMAP) must open
+        its outer transaction with this method.
+        """
+        with self._lock:
+            if self.db.conn.in_transaction:
+                with self.db.atomic() as db:
+                    yield db
+                return
+            self.db.execute("PRAGMA synchronous=FULL")
+            try:
+                with self.db.atomic() as db:
+                    yield db
+            finally:
+                self.db.execute("PRAGMA synchronous=NORMAL")
 
     def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         with self._lock:

@@ -25,12 +25,12 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from mailbot.store.base import StoreBase, to_db_time
-from mailbot.store.schema import _run_script, migrations
+from mailbot.store.schema import run_script, migrations
 
 
 @migrations(name="0002_imap_folders")
 def _imap_folders(db: Database) -> None:
-    _run_script(
+    run_script(
         db,
         """
         CREATE TABLE imap_folders (
@@ -109,9 +109,13 @@ class ImapQueries(StoreBase):
         return {row["folder"]: FolderState(int(row["uidvalidity"]), int(row["last_uid"])) for row in rows}
 
     def set_imap_folder_state(self, source: str, folder: str, state: FolderState) -> None:
-        """Record how far a folder is stored; call inside the batch's transaction."""
-        with self.transaction() as db:
-            db.execute(
+        """Record how far a folder is stored; call inside the batch's transaction.
+
+        One statement, so it needs no savepoint of its own: inside the batch's
+        transaction it commits or rolls back with the messages.
+        """
+        with self._lock:
+            self.db.execute(
                 "INSERT INTO imap_folders(source, folder, uidvalidity, last_uid, updated_at)"
                 " VALUES (?,?,?,?,?) ON CONFLICT(source, folder) DO UPDATE SET"
                 " uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,"
@@ -120,9 +124,13 @@ class ImapQueries(StoreBase):
             )
 
     def record_imap_item(self, source: str, item: ImapItem) -> None:
-        """Note where a message was fetched from (idempotent per folder/UIDVALIDITY/UID)."""
-        with self.transaction() as db:
-            db.execute(
+        """Note where a message was fetched from (idempotent per folder/UIDVALIDITY/UID).
+
+        One statement (see :meth:`set_imap_folder_state`); called per message
+        inside the batch's transaction.
+        """
+        with self._lock:
+            self.db.execute(
                 "INSERT OR REPLACE INTO imap_items(source, folder, uidvalidity, uid, sha256, message_id,"
                 " body_sha256, pending_action, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (

@@ -72,7 +72,7 @@ class MessageQueries(StoreBase):
         """
         sha = hashlib.sha256(raw.data).hexdigest()
         now = _now()
-        with self.transaction() as db:
+        with self.durable_transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO source_items(source, ref, sha256, seen_at) VALUES (?,?,?,?)",
                 (raw.source, raw.source_ref, sha, now),

@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("mailbot")
 
 
-def _run_script(db: Database, script: str) -> None:
+def run_script(db: Database, script: str) -> None:
     """Run SQL statements one by one inside the migration's transaction.
 
     ``executescript`` would COMMIT the surrounding transaction first, so a
@@ -33,7 +33,7 @@ def _run_script(db: Database, script: str) -> None:
 
 @migrations(name="0001_initial")
 def _initial(db: Database) -> None:
-    _run_script(
+    run_script(
         db,
         """
         CREATE TABLE raw_messages (
@@ -234,3 +234,6 @@ def _initial(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """,
     )
+
+
+_run_script = run_script  # the outbox migration still imports the old name; removed once it uses run_script
