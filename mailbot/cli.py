@@ -94,6 +94,7 @@ def _register_optional() -> None:
         ("mailbot.commands.lint", ("lint",)),
         ("mailbot.commands.draft", ("draft", "phrasebank")),
         ("mailbot.commands.mailbox", ("mailbox_group",)),
+        ("mailbot.commands.sla", ("sla",)),
         ("mailbot.commands.bench", ("bench",)),
     ):
         try:

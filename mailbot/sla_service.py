@@ -96,6 +96,13 @@ def sweep_sla(store: Store, policy: ResponsePolicy, now: datetime | None = None)
     """Advance SLA states of open threads and record escalation notices (once each)."""
     moment = now or datetime.now(UTC)
     result = SlaSweepResult()
+    with store.transaction():
+        _sweep_rows(store, policy, moment, result)
+    return result
+
+
+def _sweep_rows(store: Store, policy: ResponsePolicy, moment: datetime, result: SlaSweepResult) -> None:
+    """One pass in one transaction: a sweep after downtime commits once, not per thread."""
     for row in store.sla_transitions(moment):
         due_at = from_db_time(row["due_at"])
         due_soon_at = from_db_time(row["due_soon_at"])
@@ -124,4 +131,3 @@ def sweep_sla(store: Store, policy: ResponsePolicy, now: datetime | None = None)
                     due_at.isoformat(),
                     ", ".join(recipients) or "nobody configured",
                 )
-    return result

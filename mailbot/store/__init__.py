@@ -11,10 +11,11 @@ from mailbot.store.drafts import DraftQueries
 from mailbot.store.imap import ImapQueries
 from mailbot.store.messages import MessageQueries
 from mailbot.store.people import PeopleQueries
+from mailbot.store.reports import ReportQueries
 from mailbot.store.threads import ThreadQueries
 
 
-class Store(MessageQueries, ThreadQueries, DraftQueries, PeopleQueries, ImapQueries):
+class Store(MessageQueries, ThreadQueries, DraftQueries, PeopleQueries, ImapQueries, ReportQueries):
     """One SQLite store file (WAL, durable commits, migrated at open)."""
 
 

@@ -122,8 +122,11 @@ def _initial(db: Database) -> None:
             intent TEXT,
             needs_triage INTEGER NOT NULL DEFAULT 0
         );
-        CREATE INDEX threads_queue ON threads(state, due_at);
-        CREATE INDEX threads_due_soon ON threads(state, due_soon_at);
+        CREATE INDEX threads_queue_order ON threads(state, due_at IS NULL, due_at, id);
+        CREATE INDEX threads_sla_ok ON threads(due_soon_at)
+            WHERE state = 'open' AND coalesce(sla_state, 'ok') = 'ok';
+        CREATE INDEX threads_sla_unbreached ON threads(due_at)
+            WHERE state = 'open' AND coalesce(sla_state, 'ok') != 'breached';
 
         CREATE TABLE sla_notices (
             key TEXT PRIMARY KEY,

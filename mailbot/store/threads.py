@@ -207,8 +207,10 @@ class ThreadQueries(StoreBase):
     def sla_transitions(self, now: datetime, *, limit: int = 10_000) -> list[dict[str, Any]]:
         """Open threads whose SLA state is behind the clock: due soon or breached by now.
 
-        Both conditions are range scans on indexes, so a sweep costs what
-        changed, not the size of the store.
+        Both conditions are range scans on partial indexes (threads_sla_ok,
+        threads_sla_unbreached), so a sweep costs what changed, not the size
+        of the store. Keep the WHERE terms exactly as the indexes state them,
+        or SQLite stops using them.
         """
         stamp = to_db_time(now)
         return self._rows(
