@@ -146,13 +146,19 @@ def send(store: Store, ctx: PipelineContext, who: Actor, draft_id: int) -> Draft
         detail = store.message_detail(draft["message_id"])
         thread = store.thread_row(draft["thread_id"])
         if thread["channel"] == "email":
+            sender = ctx.senders.get(detail["mailbox"])
+            if sender is None:
+                raise MailbotError(
+                    f"mailbox {detail['mailbox']!r} cannot send e-mail: add a [mailboxes.smtp] section"
+                )
             store.enqueue_outbox(
                 draft_id=draft_id,
                 thread_id=draft["thread_id"],
                 mailbox=detail["mailbox"],
                 channel=thread["channel"],
                 to_addr=detail["reply_to"] or detail["sender"] or thread["customer"],
-                to_name=detail["sender_name"],
+                to_name=None if detail["reply_to"] else detail["sender_name"],
+                sender=sender,
                 subject=draft["subject"],
                 text=text,
                 in_reply_to=detail["message_id"],
@@ -224,6 +230,7 @@ def correct_intent(
     The message goes back to the drafting stage, so an untouched draft is
     re-rendered from the right template (an edited one is kept).
     """
+    gate.check_correct_intent(who.role)
     if intent not in known:
         raise NotFoundError(f"unknown intent {intent!r} (known: {', '.join(known)})")
     with store.transaction():

@@ -95,6 +95,8 @@ def _register_optional() -> None:
         ("mailbot.commands.draft", ("draft", "phrasebank")),
         ("mailbot.commands.mailbox", ("mailbox_group",)),
         ("mailbot.commands.sla", ("sla",)),
+        ("mailbot.commands.outbox", ("outbox",)),
+        ("mailbot.commands.serve", ("serve",)),
         ("mailbot.commands.bench", ("bench",)),
     ):
         try:

@@ -35,6 +35,7 @@ class DaemonSettings(StrictModel):
     pipeline_interval: float = Field(default=10.0, gt=0, description="seconds between pipeline sweeps")
     sla_interval: float = Field(default=60.0, gt=0, description="seconds between SLA sweeps")
     policy_watch_interval: float = Field(default=5.0, gt=0, description="seconds between policy file checks")
+    outbox_interval: float = Field(default=15.0, gt=0, description="seconds between outbox deliveries")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_attempts: int = Field(default=5, ge=1, description="automatic retries of a failing stage")
 
@@ -53,6 +54,7 @@ class WebSettings(StrictModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8025, ge=1, le=65535)
     secret_key_env: str = "MAILBOT_SECRET_KEY"  # noqa: S105 - the name of a variable
+    behind_tls: bool = False
 
 
 class ImapSettings(StrictModel):

@@ -29,6 +29,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from mailbot import service
 from mailbot.config import Config
 from mailbot.errors import MailbotError, StoreLockedError
+from mailbot.outbox import deliver_due
+from mailbot.outbox_recovery import recover_after_crash
 from mailbot.pipeline import PipelineContext
 from mailbot.sources.folder import FolderPoller
 from mailbot.store import Store
@@ -115,6 +117,23 @@ class Daemon:
             log.info("%s: stored %d new message(s)", poller.source, result.stored)
             self.sweep_pipeline()
 
+    async def deliver_outbox(self) -> None:
+        """Send due replies; a sent reply is threaded at once so its clock stops."""
+        assert self.store is not None
+        try:
+            result = await deliver_due(self.config, self.store)
+        except MailbotError as exc:
+            log.error("job outbox failed: %s (will run again at its next interval)", exc)
+            return
+        except Exception:
+            log.exception("job outbox crashed (will run again at its next interval)")
+            return
+        for problem in result.problems:
+            log.warning("outbox: %s", problem)
+        if result.sent:
+            log.info("outbox: sent %d repl(y/ies)", len(result.sent))
+            await asyncio.to_thread(self.sweep_pipeline)
+
     def sla_sweep(self) -> None:
         assert self.store is not None and self.context is not None
         from mailbot.sla_service import sweep_sla
@@ -161,6 +180,14 @@ class Daemon:
             **defaults,
         )
         scheduler.add_job(
+            self.deliver_outbox,
+            "interval",
+            seconds=settings.daemon.outbox_interval,
+            id="outbox",
+            next_run_time=_now(),
+            **defaults,
+        )
+        scheduler.add_job(
             self._job("policies", self.watch_policies),
             "interval",
             seconds=settings.daemon.policy_watch_interval,
@@ -183,6 +210,8 @@ class Daemon:
             return threads
         from mailbot.sources.imap import watch_mailbox
 
+        assert self.store is not None
+
         for box in boxes:
             thread = threading.Thread(
                 target=self._job(
@@ -203,6 +232,9 @@ class Daemon:
             self.store = Store(self.config.store_path)
             self._policy_signature = service.policy_signature(self.config)
             self.context = service.build_context(self.config)
+            recovered = await recover_after_crash(self.config, self.store)
+            for problem in recovered.problems:
+                log.warning("outbox recovery: %s", problem)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self._stop.set)

@@ -126,6 +126,11 @@ def check_send(role: Role, facts: DraftFacts) -> str:
     return facts.text
 
 
+def check_correct_intent(role: Role) -> None:
+    """Agents triage; admins may too. Compliance reviews wording, not routing."""
+    _require(role, SENDERS, "correct an intent")
+
+
 def check_discard(role: Role, facts: DraftFacts) -> DraftState:
     _require(role, SENDERS, "discard a draft")
     if facts.state in FINAL:

@@ -13,7 +13,7 @@ gives the same result: a crash between two stages loses nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from mailbot.mail.subjects import subject_key as make_subject_key
 from mailbot.mail.threads import ThreadCandidates, decide_thread
 from mailbot.model import (
     STAGE_ORDER,
+    Address,
     Classification,
     Direction,
     DraftState,
@@ -59,6 +60,8 @@ class PipelineContext:
     check: CheckFn
     clock: SlaClock
     always_approve: frozenset[str] = frozenset()
+    #: From address per mailbox that can send e-mail (has an [smtp] section).
+    senders: Mapping[str, Address] = field(default_factory=dict)
     subject_window_days: int = 30
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -15,6 +15,7 @@ from mailbot.model import Channel, Classification, DraftText, Entity, Finding
 from mailbot.nlp.classify import Classifier
 from mailbot.nlp.entities import customer_deadline, extract_entities
 from mailbot.nlp.language import detect_language
+from mailbot.outbox_records import reply_sender
 from mailbot.pipeline import PipelineContext
 from mailbot.sla_service import SlaClock
 from mailbot.store import from_db_time
@@ -62,6 +63,7 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
     def check(text: str, language: str, intent: str, channel: str) -> list[Finding]:
         return checker.check(text, language, intent, channel)
 
+    senders = {box.name: reply_sender(config, box.name) for box in config.settings.mailboxes if box.smtp}
     return PipelineContext(
         own_addresses=config.own_addresses,
         classify=classifier,
@@ -69,4 +71,5 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         check=check,
         clock=SlaClock(policies.extras["response"]),
         always_approve=policies.intents.always_approve,
+        senders=senders,
     )

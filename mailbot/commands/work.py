@@ -106,7 +106,7 @@ def discard(app: App, draft_id: int, reason: str, as_user: str) -> None:
 
 @click.group()
 def thread() -> None:
-    """Act on a whole conversation."""
+    """Act on a whole conversation: close it with a reason."""
 
 
 @thread.command("close")
@@ -123,7 +123,7 @@ def close(app: App, thread_id: int, reason: str, as_user: str) -> None:
 
 @click.group()
 def message() -> None:
-    """Act on one message."""
+    """Act on one message: correct its intent."""
 
 
 @message.command("intent")
@@ -143,7 +143,7 @@ def intent(app: App, message_id: int, intent: str, as_user: str) -> None:
 
 @click.group()
 def letter() -> None:
-    """Reply letters on paper."""
+    """Reply letters on paper: mark a printed letter as posted."""
 
 
 @letter.command("posted")

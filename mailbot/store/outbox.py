@@ -38,10 +38,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailbot.errors import MailbotError, NotFoundError
-from mailbot.mail.compose import Reply, compose_reply, new_message_id, reply_threading
+from mailbot.mail.compose import Reply, check_address, compose_reply, new_message_id, reply_threading
 from mailbot.model import Address, Channel
 from mailbot.store.base import StoreBase, from_db_time, to_db_time
-from mailbot.store.schema import _run_script, migrations
+from mailbot.store.schema import migrations, run_script
 
 
 class OutboxState(StrEnum):
@@ -83,7 +83,7 @@ TRANSITIONS = frozenset(
 def _outbox(db: Database) -> None:
     allowed = ", ".join(f"'{t}'" for t in sorted(TRANSITIONS))
     states = ", ".join(f"'{s.value}'" for s in OutboxState)
-    _run_script(
+    run_script(
         db,
         f"""
         CREATE TABLE outbox (
@@ -111,6 +111,7 @@ def _outbox(db: Database) -> None:
             sent_message_id INTEGER REFERENCES messages(id),
             followup TEXT,
             followup_attempts INTEGER NOT NULL DEFAULT 0,
+            followup_next_at TEXT,
             followup_error TEXT
         );
         CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
@@ -159,6 +160,7 @@ class OutboxItem:
     sent_message_id: int | None = None
     followup: Followup | None = None
     followup_attempts: int = 0
+    followup_next_at: datetime | None = None
     followup_error: str | None = None
 
 
@@ -192,12 +194,9 @@ def _item(row: dict[str, Any]) -> OutboxItem:
         sent_message_id=row["sent_message_id"],
         followup=None if row["followup"] is None else Followup(row["followup"]),
         followup_attempts=row["followup_attempts"],
+        followup_next_at=from_db_time(row["followup_next_at"]),
         followup_error=row["followup_error"],
     )
-
-
-def _t(value: datetime | None) -> str:
-    return to_db_time(value or datetime.now(UTC))
 
 
 class OutboxQueries(StoreBase):
@@ -233,7 +232,8 @@ class OutboxQueries(StoreBase):
         """
         if channel != Channel.EMAIL.value:
             raise OutboxError(f"draft {draft_id}: the e-mail outbox cannot send a {channel!r} reply")
-        stamp = _t(now)
+        at = now or datetime.now(UTC)
+        stamp = to_db_time(at)
         with self.transaction() as db:
             row = db.execute(
                 "SELECT id, state, message_id FROM outbox WHERE draft_id = ?", (draft_id,)
@@ -253,12 +253,17 @@ class OutboxQueries(StoreBase):
                 subject=subject,
                 text=text,
                 message_id=message_id,
-                date=from_db_time(stamp) or datetime.now(UTC),
+                date=at,
                 in_reply_to=parent,
                 references=refs,
                 html=html,
             )
             raw = compose_reply(reply)
+            # The envelope uses the addresses as checked (IDNA domains): SMTP without SMTPUTF8 is ASCII.
+            to_addr, envelope_from = (
+                check_address(to_addr, what="To"),
+                check_address(sender.addr, what="From"),
+            )
             if row is not None:
                 db.execute(
                     "UPDATE outbox SET state = 'queued', raw = ?, to_addr = ?, subject = ?, attempts = 0,"
@@ -277,7 +282,7 @@ class OutboxQueries(StoreBase):
                     mailbox,
                     channel,
                     message_id,
-                    sender.addr.lower(),
+                    envelope_from,
                     to_addr,
                     subject,
                     raw,
@@ -321,12 +326,12 @@ class OutboxQueries(StoreBase):
         )
         return [_item(row) for row in rows]
 
-    def outbox_followups_due(self, *, max_attempts: int, limit: int = 100) -> list[OutboxItem]:
-        """Sent replies whose Sent copy / ``\\Answered`` flag is still to do."""
+    def outbox_followups_due(self, now: datetime, *, max_attempts: int, limit: int = 100) -> list[OutboxItem]:
+        """Sent replies whose Sent copy / ``\\Answered`` flag is still to do, and due again."""
         rows = self._rows(
             "SELECT * FROM outbox WHERE followup IN ('pending', 'failed') AND followup_attempts < ?"
-            " ORDER BY id LIMIT ?",
-            (max_attempts, limit),
+            " AND (followup_next_at IS NULL OR followup_next_at <= ?) ORDER BY id LIMIT ?",
+            (max_attempts, to_db_time(now), limit),
         )
         return [_item(row) for row in rows]
 
@@ -377,7 +382,7 @@ class OutboxQueries(StoreBase):
     def claim_outbox(self, outbox_id: int, *, now: datetime) -> bool:
         """queued -> sending, one attempt more; False when another worker got there first."""
         stamp = to_db_time(now)
-        with self.transaction() as db:
+        with self.durable_transaction() as db:  # on disk before the first byte goes out
             cursor = db.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?,"
                 " updated_at = ? WHERE id = ? AND state = 'queued'",
@@ -468,16 +473,21 @@ class OutboxQueries(StoreBase):
             {"next_attempt_at": stamp, "sending_since": None, "updated_at": stamp},
         )
 
-    def record_followup(self, outbox_id: int, *, done: bool, error: str | None = None) -> None:
-        """Outcome of the after-send chores; a failure is retried on later runs."""
+    def record_followup(
+        self, outbox_id: int, *, now: datetime, error: str | None, retry_at: datetime | None = None
+    ) -> None:
+        """Outcome of the after-send chores: done (no error), or failed and tried again at ``retry_at``."""
+        stamp = to_db_time(now)
         with self.transaction() as db:
             db.execute(
-                "UPDATE outbox SET followup = ?, followup_error = ?, followup_attempts = followup_attempts + 1,"
-                " updated_at = ? WHERE id = ? AND state = 'sent'",
+                "UPDATE outbox SET followup = ?, followup_error = ?,"
+                " followup_attempts = followup_attempts + 1, followup_next_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sent'",
                 (
-                    (Followup.DONE if done else Followup.FAILED).value,
-                    None if done else (error or "")[:2000],
-                    _t(None),
+                    (Followup.DONE if error is None else Followup.FAILED).value,
+                    None if error is None else error[:2000],
+                    None if retry_at is None else to_db_time(retry_at),
+                    stamp,
                     outbox_id,
                 ),
             )

@@ -237,6 +237,3 @@ def _initial(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """,
     )
-
-
-_run_script = run_script  # the outbox migration still imports the old name; removed once it uses run_script
