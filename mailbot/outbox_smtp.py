@@ -37,6 +37,7 @@ from aiosmtplib import (
 
 from mailbot.config import MailboxSettings, SmtpSettings, secret
 from mailbot.errors import MailbotError
+from mailbot.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,6 @@ def smtp_settings(box: MailboxSettings) -> SmtpSettings:
     if box.smtp is None:
         raise SmtpUnavailable(f"mailbox {box.name!r} has no [mailboxes.smtp] settings; it cannot send")
     return box.smtp
-
-
-def tls_context() -> ssl.SSLContext:
-    """Verifying context (system CAs, or $SSL_CERT_FILE); TLS 1.2 at least."""
-    context = ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
 
 
 def describe_failure(exc: BaseException, settings: SmtpSettings) -> str:

@@ -28,6 +28,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailbot.config import ImapSettings, MailboxSettings, secret
 from mailbot.errors import SourceError
+from mailbot.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,6 @@ def imap_settings(box: MailboxSettings) -> ImapSettings:
     if box.imap is None:
         raise SourceError(f"mailbox {box.name!r} has no [mailboxes.imap] settings")
     return box.imap
-
-
-def tls_context() -> ssl.SSLContext:
-    """Verifying context (system CAs, or $SSL_CERT_FILE); TLS 1.2 at least."""
-    context = ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
 
 
 def describe_error(exc: BaseException, settings: ImapSettings) -> str:

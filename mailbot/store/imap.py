@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from mailbot.store.base import StoreBase, to_db_time
-from mailbot.store.schema import run_script, migrations
+from mailbot.store.schema import migrations, run_script
 
 
 @migrations(name="0002_imap_folders")

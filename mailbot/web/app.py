@@ -142,9 +142,7 @@ def create_app(
 ) -> Starlette:
     """The review UI over ``store``; ``secure_cookies`` defaults to ``[web] behind_tls``."""
     key = secret_key or session_secret(config)
-    secure = (
-        config.settings.web.behind_tls if secure_cookies is None else secure_cookies
-    )
+    secure = config.settings.web.behind_tls if secure_cookies is None else secure_cookies
     state = WebState(
         config=config,
         store=store,
