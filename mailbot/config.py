@@ -10,6 +10,7 @@ secret, and :func:`secret` reads it at the moment of use. A literal
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -115,6 +116,26 @@ class FolderSource(StrictModel):
     settle_seconds: float = Field(default=2.0, ge=0)
 
 
+OcrLanguage = Literal["en", "nl", "lv", "th"]
+OCR_LANGUAGES: tuple[OcrLanguage, ...] = ("en", "nl", "lv", "th")
+
+
+class LetterSource(StrictModel):
+    """A scan folder: paper letters (PDF, PNG, JPEG, TIFF), read by OCR."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    path: str
+    mailbox: str
+    interval: float = Field(default=60.0, gt=0)
+    after_store: Literal["keep", "move"] = "keep"
+    processed_dir: str | None = None
+    settle_seconds: float = Field(default=5.0, ge=0)
+    languages: list[OcrLanguage] = Field(default_factory=lambda: list(OCR_LANGUAGES), min_length=1)
+    min_confidence: float = Field(default=0.75, ge=0, le=1)
+    own_names: list[str] = Field(default_factory=list)
+    dpi: int = Field(default=300, ge=150, le=600)
+
+
 class ConfigFile(StrictModel):
     """The schema of ``config.toml``; every key is documented in config.example.toml."""
 
@@ -124,6 +145,7 @@ class ConfigFile(StrictModel):
     web: WebSettings = WebSettings()
     mailboxes: list[MailboxSettings] = Field(min_length=1)
     folders: list[FolderSource] = Field(default_factory=list)
+    letters: list[LetterSource] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -151,6 +173,11 @@ class Config:
     def own_addresses(self) -> frozenset[str]:
         """Our own mailbox addresses: mail from them is outbound, never a customer."""
         return frozenset(box.address for box in self.settings.mailboxes)
+
+
+def _file_sources(settings: ConfigFile) -> list[tuple[str, Sequence[FolderSource | LetterSource]]]:
+    """The folder-like sources by their table name in the file."""
+    return [("folders", settings.folders), ("letters", settings.letters)]
 
 
 def find_config_file(explicit: str | None) -> Path:
@@ -202,7 +229,7 @@ def _check_references(settings: ConfigFile, text: str, path: Path) -> None:
             )
         seen.add(name)
     sources: set[str] = set()
-    for kind, entries in (("folders", settings.folders),):
+    for kind, entries in _file_sources(settings):
         for index, entry in enumerate(entries):
             if entry.mailbox not in seen:
                 raise ConfigError(
@@ -256,7 +283,7 @@ def load_config(path: Path) -> Config:
         policies_dir=absolute(settings.paths.policies),
         phrasebank_dir=absolute(settings.paths.phrasebank),
     )
-    for kind, entries in (("folders", settings.folders),):
+    for kind, entries in _file_sources(settings):
         for index, entry in enumerate(entries):
             if not absolute(entry.path).is_dir():
                 raise ConfigError(

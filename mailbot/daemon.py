@@ -27,12 +27,13 @@ from typing import IO, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mailbot import service
-from mailbot.config import Config
+from mailbot.config import Config, ConfigFile
 from mailbot.errors import MailbotError, StoreLockedError
 from mailbot.outbox import deliver_due
 from mailbot.outbox_recovery import recover_after_crash
 from mailbot.pipeline import PipelineContext
 from mailbot.sources.folder import FolderPoller
+from mailbot.sources.letters import LetterPoller
 from mailbot.store import Store
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class Daemon:
             scheduler.add_job(
                 self._job(poller.source, functools.partial(self.scan_folder, poller)),
                 "interval",
-                seconds=next(f.interval for f in settings.folders if f.name == poller.name),
+                seconds=poller_interval(settings, poller),
                 id=poller.source,
                 next_run_time=_now(),
                 **defaults,
@@ -269,6 +270,12 @@ class Daemon:
         assert self.store is not None
         task: asyncio.Task[None] = asyncio.create_task(server.serve(self.config, self.store))
         return task
+
+
+def poller_interval(settings: ConfigFile, poller: FolderPoller) -> float:
+    """The configured interval of a folder or scan-folder source."""
+    entries = settings.letters if isinstance(poller, LetterPoller) else settings.folders
+    return next(entry.interval for entry in entries if entry.name == poller.name)
 
 
 def _now() -> Any:

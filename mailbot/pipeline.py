@@ -18,20 +18,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mailbot.errors import MailbotError
+from mailbot.errors import MailbotError, StageError
 from mailbot.gate import DraftFacts, settled_state
 from mailbot.lifecycle import fold_events
+from mailbot.mail.letter_parse import postal_customer_key
 from mailbot.mail.parse import parse_message
 from mailbot.mail.subjects import subject_key as make_subject_key
 from mailbot.mail.threads import ThreadCandidates, decide_thread
 from mailbot.model import (
     STAGE_ORDER,
     Address,
+    Channel,
     Classification,
     Direction,
     DraftState,
     DraftText,
     Finding,
+    ParsedMessage,
     Severity,
     Stage,
     StoredMessage,
@@ -62,12 +65,21 @@ class PipelineContext:
     always_approve: frozenset[str] = frozenset()
     #: From address per mailbox that can send e-mail (has an [smtp] section).
     senders: Mapping[str, Address] = field(default_factory=dict)
+    #: Scanned-letter readers (OCR + letter parsing) per source, ``letters:<name>``.
+    letter_readers: Mapping[str, Callable[[bytes], ParsedMessage]] = field(default_factory=dict)
     subject_window_days: int = 30
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def _run_parse(store: Store, msg: StoredMessage, ctx: PipelineContext) -> None:
-    parsed = parse_message(store.raw_bytes(msg.id))
+    raw = store.raw_bytes(msg.id)
+    if msg.channel is Channel.LETTER:
+        reader = ctx.letter_readers.get(msg.source) or next(iter(ctx.letter_readers.values()), None)
+        if reader is None:
+            raise StageError(f"{msg.source}: no scan folder is configured, so the letter cannot be read")
+        parsed = reader(raw)
+    else:
+        parsed = parse_message(raw)
     store.advance(msg.id, Stage.PARSED, store.parsed_fields(parsed, make_subject_key(parsed.subject)))
 
 
@@ -77,20 +89,26 @@ def _run_thread(store: Store, msg: StoredMessage, ctx: PipelineContext) -> None:
     sender = detail["sender"] or ""
     outbound = sender in ctx.own_addresses
     recipients = [r for r in detail["recipients"] if r not in ctx.own_addresses]
-    customer = (recipients[0] if recipients else "") if outbound else (detail["reply_to"] or sender)
-    references = [*detail["refs"], detail["in_reply_to"] or ""]
     received = msg.received_at
-    candidates = ThreadCandidates(
-        by_reference=store.thread_by_references(references, mailbox),
-        by_subject=store.thread_by_subject(
-            detail["subject_key"] or "",
-            customer,
-            mailbox,
-            store.subject_window_start(received, ctx.subject_window_days),
+    since = store.subject_window_start(received, ctx.subject_window_days)
+    if msg.channel is Channel.LETTER:
+        # A letter has no Message-IDs to follow: it joins the customer's recent
+        # thread, known by the e-mail on the letter or by name and postcode.
+        customer = letter_customer(sender, detail["sender_name"], tuple(detail["postal_address"]))
+        candidates = ThreadCandidates(
+            by_reference=None,
+            by_subject=None,
+            by_customer=store.thread_by_customer(customer, mailbox, since) if customer else None,
         )
-        if customer
-        else None,
-    )
+    else:
+        customer = (recipients[0] if recipients else "") if outbound else (detail["reply_to"] or sender)
+        references = [*detail["refs"], detail["in_reply_to"] or ""]
+        candidates = ThreadCandidates(
+            by_reference=store.thread_by_references(references, mailbox),
+            by_subject=store.thread_by_subject(detail["subject_key"] or "", customer, mailbox, since)
+            if customer
+            else None,
+        )
     decision = decide_thread(detail["subject_key"] or "", candidates)
     with store.transaction():
         thread_id = decision.thread_id
@@ -114,6 +132,15 @@ def _run_thread(store: Store, msg: StoredMessage, ctx: PipelineContext) -> None:
             },
         )
         refresh_thread(store, thread_id, ctx)
+
+
+def letter_customer(email: str, name: str | None, address: tuple[str, ...]) -> str:
+    """Who wrote a letter: their e-mail when the letter shows one, else name + postcode."""
+    if email:
+        return email
+    if name and address:
+        return postal_customer_key(name, address)
+    return ""
 
 
 def refresh_thread(store: Store, thread_id: int, ctx: PipelineContext) -> None:

@@ -19,6 +19,7 @@ from mailbot.errors import ConfigError, MailbotError
 from mailbot.pipeline import PipelineContext, SweepResult, sweep
 from mailbot.policy.intents import IntentPolicy, load_intent_policy
 from mailbot.sources.folder import FolderPoller
+from mailbot.sources.letters import LetterPoller
 from mailbot.store import Store
 
 log = logging.getLogger(__name__)
@@ -104,17 +105,21 @@ def process_pending(
 
 
 def folder_pollers(config: Config) -> list[FolderPoller]:
-    return [
-        FolderPoller(
-            name=entry.name,
-            root=config.resolve(entry.path),
-            mailbox=entry.mailbox,
-            after_store=entry.after_store,
-            processed_dir=config.resolve(entry.processed_dir) if entry.processed_dir else None,
-            settle_seconds=entry.settle_seconds,
-        )
-        for entry in config.settings.folders
-    ]
+    """Every folder source: .eml/Maildir folders, then scan folders of letters."""
+    pollers: list[FolderPoller] = []
+    for kind, entries in ((FolderPoller, config.settings.folders), (LetterPoller, config.settings.letters)):
+        for entry in entries:
+            pollers.append(
+                kind(
+                    name=entry.name,
+                    root=config.resolve(entry.path),
+                    mailbox=entry.mailbox,
+                    after_store=entry.after_store,
+                    processed_dir=config.resolve(entry.processed_dir) if entry.processed_dir else None,
+                    settle_seconds=entry.settle_seconds,
+                )
+            )
+    return pollers
 
 
 def poll_sources(

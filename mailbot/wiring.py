@@ -15,9 +15,11 @@ from mailbot.model import Channel, Classification, DraftText, Entity, Finding
 from mailbot.nlp.classify import Classifier
 from mailbot.nlp.entities import customer_deadline, extract_entities
 from mailbot.nlp.language import detect_language
+from mailbot.ocr import make_ocr
 from mailbot.outbox_records import reply_sender
 from mailbot.pipeline import PipelineContext
 from mailbot.sla_service import SlaClock
+from mailbot.sources.letters import letter_reader
 from mailbot.store import from_db_time
 from mailbot.wording import WordingChecker
 
@@ -64,6 +66,15 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         return checker.check(text, language, intent, channel)
 
     senders = {box.name: reply_sender(config, box.name) for box in config.settings.mailboxes if box.smtp}
+    letter_readers = {
+        f"letters:{scans.name}": letter_reader(
+            tuple(scans.languages),
+            min_confidence=scans.min_confidence,
+            own_names=(*scans.own_names, config.mailbox(scans.mailbox).display_name),
+            engine=make_ocr(tuple(scans.languages), dpi=scans.dpi),
+        )
+        for scans in config.settings.letters
+    }
     return PipelineContext(
         own_addresses=config.own_addresses,
         classify=classifier,
@@ -72,4 +83,5 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         clock=SlaClock(policies.extras["response"]),
         always_approve=policies.intents.always_approve,
         senders=senders,
+        letter_readers=letter_readers,
     )

@@ -215,3 +215,43 @@ def test_unparseable_bytes_still_flow(store: Store) -> None:
     result = sweep(store, context())
     assert result.failed == []
     assert store.message(mid).stage is Stage.CHECKED
+
+
+def test_letters_are_read_by_their_reader_and_thread_by_customer(store: Store) -> None:
+    from dataclasses import replace
+
+    from mailbot.model import Address, ParsedMessage
+
+    def reader(raw: bytes) -> ParsedMessage:
+        name, postcode, subject = raw.decode().split("|")
+        return ParsedMessage(
+            message_id=f"<{subject}@letter.invalid>",
+            subject=subject,
+            sender=Address(name, ""),
+            new_text="Please refund order 12345.",
+            postal_address=("Main Street 1", f"{postcode} Riga"),
+        )
+
+    ctx = replace(context(), letter_readers={"letters:post": reader})
+
+    def letter(body: str, at: datetime) -> int:
+        raw = RawMessage(body.encode(), "letters:post", body, at, Channel.LETTER)
+        return store.store_raw(raw, mailbox="support")[0]
+
+    first = letter("Anna Bērziņa|LV-1001|Refund", T0)
+    again = letter("Anna Berzina|LV-1001|Still waiting", T0 + timedelta(days=3))
+    other = letter("Jānis Ozols|LV-1002|Refund", T0)
+    assert sweep(store, ctx).completed == 3
+    threads = {m: store.message(m).thread_id for m in (first, again, other)}
+    assert threads[first] == threads[again] != threads[other]
+    assert store.thread(threads[first] or 0).customer.startswith("postal:")
+    assert store.message_detail(first)["postal_address"] == ["Main Street 1", "LV-1001 Riga"]
+
+
+def test_a_letter_without_a_reader_is_kept_with_an_error(store: Store) -> None:
+    mid = store.store_raw(
+        RawMessage(b"%PDF-1.4", "letters:post", "a.pdf", T0, Channel.LETTER), mailbox="support"
+    )[0]
+    result = sweep(store, context())
+    assert [(m, s) for m, s, _ in result.failed] == [(mid, "parsed")]
+    assert "no scan folder is configured" in (store.message(mid).error or "")

@@ -45,12 +45,16 @@ class ThreadCandidates:
 
     by_reference: int | None
     by_subject: int | None
+    by_customer: int | None = None
 
 
 def decide_thread(subject_key: str, candidates: ThreadCandidates) -> ThreadDecision:
-    """Join a referenced thread, else a same-subject thread, else start one."""
+    """Join a referenced thread, else (letters) the customer's recent thread,
+    else a same-subject thread, else start one."""
     if candidates.by_reference is not None:
         return ThreadDecision(candidates.by_reference, "references", subject_key)
+    if candidates.by_customer is not None:
+        return ThreadDecision(candidates.by_customer, "same customer (letter)", subject_key)
     if candidates.by_subject is not None and subject_key not in GENERIC_SUBJECTS:
         return ThreadDecision(candidates.by_subject, "subject and customer", subject_key)
     return ThreadDecision(None, "new conversation", subject_key)

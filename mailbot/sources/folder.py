@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 from mailbot.errors import SourceError
 from mailbot.model import Channel, RawMessage
@@ -61,7 +62,15 @@ def _received_at(path: Path) -> datetime:
 
 @dataclass
 class FolderPoller:
-    """Polls one configured folder for new message files."""
+    """Polls one configured folder for new message files.
+
+    Subclasses change what the files are (:attr:`KIND`, :attr:`CHANNEL`,
+    :meth:`files`): the scan-folder source for letters is one.
+    """
+
+    KIND: ClassVar[str] = "folder"
+    CHANNEL: ClassVar[Channel] = Channel.EMAIL
+    WHAT: ClassVar[str] = "folder"
 
     name: str
     root: Path
@@ -72,15 +81,19 @@ class FolderPoller:
 
     @property
     def source(self) -> str:
-        return f"folder:{self.name}"
+        return f"{self.KIND}:{self.name}"
+
+    def files(self) -> Iterator[Path]:
+        """The files this source takes from its folder, in a stable order."""
+        return candidate_files(self.root)
 
     def scan(self, store: Store) -> ScanResult:
         if not self.root.is_dir():
-            raise SourceError(f"{self.source}: folder does not exist: {self.root}")
+            raise SourceError(f"{self.source}: {self.WHAT} does not exist: {self.root}")
         result = ScanResult()
         known = store.source_hashes(self.source)
         now = time.time()
-        for path in candidate_files(self.root):
+        for path in self.files():
             try:
                 stat = path.stat()
                 if stat.st_size > MAX_MESSAGE_BYTES:
@@ -96,7 +109,7 @@ class FolderPoller:
             if sha in known:
                 result.duplicates += 1
             else:
-                raw = RawMessage(data, self.source, str(path), _received_at(path), Channel.EMAIL)
+                raw = RawMessage(data, self.source, str(path), _received_at(path), self.CHANNEL)
                 _, created = store.store_raw(raw, mailbox=self.mailbox)
                 known.add(sha)
                 if created:
@@ -114,7 +127,10 @@ class FolderPoller:
             return
         target_dir = self.processed_dir or (self.root / ".processed")
         target_dir.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), target_dir / path.name)
+        target = target_dir / path.name
+        if target.exists():  # the same name delivered again: keep both, never overwrite
+            target = target_dir / f"{path.stem}-{int(time.time() * 1000)}{path.suffix}"
+        shutil.move(str(path), target)
 
 
 def iter_import(paths: list[Path]) -> Iterator[tuple[str, bytes, datetime]]:

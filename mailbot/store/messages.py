@@ -129,7 +129,7 @@ class MessageQueries(StoreBase):
         row = self._one("SELECT * FROM messages WHERE id = ?", (message_id,))
         if row is None:
             raise NotFoundError(f"message {message_id} does not exist")
-        for key in ("refs", "recipients", "attachments", "defects", "ranked", "entities"):
+        for key in ("refs", "recipients", "attachments", "defects", "ranked", "entities", "postal_address"):
             row[key] = from_json(row[key], [])
         return row
 
@@ -222,6 +222,8 @@ class MessageQueries(StoreBase):
             "html": parsed.html,
             "attachments": to_json([asdict(a) for a in parsed.attachments]),
             "defects": to_json(list(parsed.defects)),
+            "postal_address": to_json(list(parsed.postal_address)),
+            "ocr_confidence": parsed.ocr_confidence,
             "is_auto": int(parsed.is_auto),
             "auto_reason": parsed.auto_reason,
         }

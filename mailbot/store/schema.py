@@ -72,6 +72,8 @@ def _initial(db: Database) -> None:
             html TEXT,
             attachments TEXT,
             defects TEXT,
+            postal_address TEXT,
+            ocr_confidence REAL,
             is_auto INTEGER NOT NULL DEFAULT 0,
             auto_reason TEXT,
             thread_id INTEGER REFERENCES threads(id),

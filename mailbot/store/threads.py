@@ -52,6 +52,15 @@ class ThreadQueries(StoreBase):
         )
         return None if value is None else int(value)
 
+    def thread_by_customer(self, customer: str, mailbox: str, since: datetime) -> int | None:
+        """The customer's most recent thread in this mailbox, active since ``since``."""
+        value = self._scalar(
+            "SELECT id FROM threads WHERE customer = ? AND mailbox = ? AND last_message_at >= ?"
+            " ORDER BY last_message_at DESC LIMIT 1",
+            (customer, mailbox, to_db_time(since)),
+        )
+        return None if value is None else int(value)
+
     def thread_by_subject(self, subject_key: str, customer: str, mailbox: str, since: datetime) -> int | None:
         """A recent thread of the same customer with the same normalised subject."""
         value = self._scalar(
