@@ -165,8 +165,13 @@ def send(store: Store, ctx: PipelineContext, who: Actor, draft_id: int) -> Draft
                 references=[*detail["refs"], *([detail["message_id"]] if detail["message_id"] else [])],
                 actor=who.name,
             )
+        printed = None
+        if thread["channel"] == "letter":
+            if ctx.print_letter is None:
+                raise MailbotError("no scan folder is configured, so reply letters cannot be printed")
+            printed = str(ctx.print_letter(draft, detail, text))
         store.update_draft(draft_id, state=DraftState.SENDING)
-        _audit(store, who, "send", draft, before=None, after=text, channel=thread["channel"])
+        _audit(store, who, "send", draft, before=None, after=text, channel=thread["channel"], pdf=printed)
     return _outcome(store, draft_id)
 
 

@@ -134,6 +134,7 @@ class LetterSource(StrictModel):
     min_confidence: float = Field(default=0.75, ge=0, le=1)
     own_names: list[str] = Field(default_factory=list)
     dpi: int = Field(default=300, ge=150, le=600)
+    print_dir: str = "var/print"
 
 
 class ConfigFile(StrictModel):

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from mailbot.errors import MailbotError, StageError
@@ -67,6 +68,8 @@ class PipelineContext:
     senders: Mapping[str, Address] = field(default_factory=dict)
     #: Scanned-letter readers (OCR + letter parsing) per source, ``letters:<name>``.
     letter_readers: Mapping[str, Callable[[bytes], ParsedMessage]] = field(default_factory=dict)
+    #: Writes an approved reply letter (draft row, message detail, exact text) as a PDF to print.
+    print_letter: Callable[[dict[str, Any], dict[str, Any], str], Path] | None = None
     subject_window_days: int = 30
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -7,10 +7,14 @@ when a pipeline context is actually built.
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailbot.config import Config
 from mailbot.drafting import DraftRequest, MailboxIdentity, Phrasebank, render_draft
+from mailbot.letters import compose_letter, letter_pdf
 from mailbot.model import Channel, Classification, DraftText, Entity, Finding
 from mailbot.nlp.classify import Classifier
 from mailbot.nlp.entities import customer_deadline, extract_entities
@@ -75,6 +79,31 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         )
         for scans in config.settings.letters
     }
+    print_dirs = {
+        f"letters:{scans.name}": config.resolve(scans.print_dir) for scans in config.settings.letters
+    }
+
+    def print_letter(draft_row: dict[str, Any], detail: dict[str, Any], text: str) -> Path:
+        received = from_db_time(detail["received_at"])
+        assert received is not None
+        request = DraftRequest(
+            language=draft_row["language"],
+            intent=draft_row["intent"],
+            received_at=received,
+            mailbox=identities[detail["mailbox"]],
+            channel=Channel.LETTER,
+            subject=detail["subject"] or "",
+            customer_name=detail["sender_name"],
+            customer_address=tuple(detail["postal_address"] or ()),
+            new_text=detail["new_text"] or "",
+        )
+        reply = DraftText(
+            draft_row["language"], draft_row["intent"], draft_row["template"], draft_row["subject"], text
+        )
+        pdf = letter_pdf(compose_letter(phrasebank, request, reply, written_on=datetime.now(UTC).date()))
+        folder = print_dirs.get(detail["source"]) or next(iter(print_dirs.values()))
+        return write_atomically(folder / f"thread-{draft_row['thread_id']}-draft-{draft_row['id']}.pdf", pdf)
+
     return PipelineContext(
         own_addresses=config.own_addresses,
         classify=classifier,
@@ -84,4 +113,17 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         always_approve=policies.intents.always_approve,
         senders=senders,
         letter_readers=letter_readers,
+        print_letter=print_letter if print_dirs else None,
     )
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write a file whole or not at all, so a printer never picks up half a PDF."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+    return path

@@ -9,6 +9,7 @@ import pytest
 
 from mailbot import actions, gate
 from mailbot.errors import MailbotError
+from mailbot.mail.parse import parse_message
 from mailbot.gate import Role
 from mailbot.model import (
     Channel,
@@ -51,7 +52,18 @@ def draft(detail: dict[str, object], c: Classification) -> DraftText:
 
 
 @pytest.fixture
-def ctx() -> PipelineContext:
+def printed(tmp_path: Path) -> Path:
+    return tmp_path / "print"
+
+
+@pytest.fixture
+def ctx(printed: Path) -> PipelineContext:
+    def print_letter(draft_row: dict[str, object], detail: dict[str, object], text: str) -> Path:
+        printed.mkdir(exist_ok=True)
+        path = printed / f"draft-{draft_row['id']}.txt"
+        path.write_text(text)
+        return path
+
     return PipelineContext(
         own_addresses=frozenset({"support@example.com"}),
         classify=classify,
@@ -59,6 +71,8 @@ def ctx() -> PipelineContext:
         check=check,
         clock=SlaClock(load_response_policy(ROOT / "policies" / "response.toml")),
         always_approve=frozenset({"legal"}),
+        print_letter=print_letter,
+        letter_readers={"t": parse_message},  # the test letters are written like e-mail
     )
 
 
@@ -78,7 +92,7 @@ def new_draft(
     return int(row["id"])
 
 
-def test_blocker_then_fix_then_send_as_letter(store: Store, ctx: PipelineContext) -> None:
+def test_blocker_then_fix_then_send_as_letter(store: Store, ctx: PipelineContext, printed: Path) -> None:
     did = new_draft(store, ctx, channel=Channel.LETTER)
     assert store.draft(did)["state"] == "needs_approval"
     with pytest.raises(gate.InvalidTransition, match="approval"):
@@ -87,6 +101,7 @@ def test_blocker_then_fix_then_send_as_letter(store: Store, ctx: PipelineContext
     assert (fixed.state, fixed.blockers) == (DraftState.DRAFT, 0)
     sent = actions.send(store, ctx, ANN, did)
     assert sent.state is DraftState.SENDING
+    assert (printed / f"draft-{did}.txt").read_text() == "We will look into your delivery."
     posted = actions.mark_posted(store, ctx, ANN, did)
     assert posted.state is DraftState.SENT
     thread = store.thread(store.draft(did)["thread_id"])
