@@ -145,7 +145,10 @@ def send(store: Store, ctx: PipelineContext, who: Actor, draft_id: int) -> Draft
         text = gate.check_send(who.role, _facts(store, draft, ctx))
         detail = store.message_detail(draft["message_id"])
         thread = store.thread_row(draft["thread_id"])
-        if thread["channel"] == "email":
+        # A reply goes back the way the message it answers came (a letter in
+        # an e-mail conversation is answered on paper).
+        channel = detail["channel"]
+        if channel == "email":
             sender = ctx.senders.get(detail["mailbox"])
             if sender is None:
                 raise MailbotError(
@@ -155,7 +158,7 @@ def send(store: Store, ctx: PipelineContext, who: Actor, draft_id: int) -> Draft
                 draft_id=draft_id,
                 thread_id=draft["thread_id"],
                 mailbox=detail["mailbox"],
-                channel=thread["channel"],
+                channel=channel,
                 to_addr=detail["reply_to"] or detail["sender"] or thread["customer"],
                 to_name=None if detail["reply_to"] else detail["sender_name"],
                 sender=sender,
@@ -166,12 +169,12 @@ def send(store: Store, ctx: PipelineContext, who: Actor, draft_id: int) -> Draft
                 actor=who.name,
             )
         printed = None
-        if thread["channel"] == "letter":
+        if channel == "letter":
             if ctx.print_letter is None:
                 raise MailbotError("no scan folder is configured, so reply letters cannot be printed")
             printed = str(ctx.print_letter(draft, detail, text))
         store.update_draft(draft_id, state=DraftState.SENDING)
-        _audit(store, who, "send", draft, before=None, after=text, channel=thread["channel"], pdf=printed)
+        _audit(store, who, "send", draft, before=None, after=text, channel=channel, pdf=printed)
     return _outcome(store, draft_id)
 
 
@@ -193,8 +196,7 @@ def mark_posted(store: Store, ctx: PipelineContext, who: Actor, draft_id: int) -
         )
     with store.transaction():
         draft = store.draft(draft_id)
-        thread = store.thread_row(draft["thread_id"])
-        if thread["channel"] != "letter":
+        if store.message(draft["message_id"]).channel.value != "letter":
             raise gate.InvalidTransition("only reply letters are marked posted; e-mail is sent by the outbox")
         if draft["state"] != DraftState.SENDING.value:
             raise gate.InvalidTransition(f"send (print) the letter first (it is {draft['state']})")

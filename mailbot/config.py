@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,9 @@ class DaemonSettings(StrictModel):
     sla_interval: float = Field(default=60.0, gt=0, description="seconds between SLA sweeps")
     policy_watch_interval: float = Field(default=5.0, gt=0, description="seconds between policy file checks")
     outbox_interval: float = Field(default=15.0, gt=0, description="seconds between outbox deliveries")
+    digest: bool = True
+    digest_time: time = time(8, 0)
+    digest_language: Literal["en", "nl", "lv", "th"] = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_attempts: int = Field(default=5, ge=1, description="automatic retries of a failing stage")
 

@@ -29,6 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from mailbot import service
 from mailbot.config import Config, ConfigFile
 from mailbot.errors import MailbotError, StoreLockedError
+from mailbot.notices import deliver_notices, send_digest
 from mailbot.outbox import deliver_due
 from mailbot.outbox_recovery import recover_after_crash
 from mailbot.pipeline import PipelineContext
@@ -135,6 +136,32 @@ class Daemon:
             log.info("outbox: sent %d repl(y/ies)", len(result.sent))
             await asyncio.to_thread(self.sweep_pipeline)
 
+    async def deliver_sla_mail(self) -> None:
+        """Send recorded escalation notices; write and send the daily digest once its time has come."""
+        assert self.store is not None and self.context is not None
+        policy = self.context.clock.policy
+        daemon = self.config.settings.daemon
+        try:
+            result = await deliver_notices(self.config, self.store, time_zone=policy.time_zone)
+            if daemon.digest:
+                result.merge(
+                    await send_digest(
+                        self.config,
+                        self.store,
+                        policy,
+                        language=daemon.digest_language,
+                        not_before=daemon.digest_time,
+                    )
+                )
+        except MailbotError as exc:
+            log.error("job notices failed: %s (will run again at its next interval)", exc)
+            return
+        except Exception:
+            log.exception("job notices crashed (will run again at its next interval)")
+            return
+        for problem in result.problems:
+            log.warning("notices: %s", problem)
+
     def sla_sweep(self) -> None:
         assert self.store is not None and self.context is not None
         from mailbot.sla_service import sweep_sla
@@ -185,6 +212,14 @@ class Daemon:
             "interval",
             seconds=settings.daemon.outbox_interval,
             id="outbox",
+            next_run_time=_now(),
+            **defaults,
+        )
+        scheduler.add_job(
+            self.deliver_sla_mail,
+            "interval",
+            seconds=settings.daemon.outbox_interval,
+            id="notices",
             next_run_time=_now(),
             **defaults,
         )

@@ -19,6 +19,7 @@ with warnings.catch_warnings():
 
 from mailbot.config import Config
 from mailbot.gate import Role
+from mailbot.mail.parse import parse_message
 from mailbot.model import Channel, Classification, DraftText, Finding, Severity
 from mailbot.pipeline import PipelineContext
 from mailbot.policy.response import load_response_policy
@@ -70,7 +71,13 @@ def draft(detail: dict[str, object], c: Classification) -> DraftText:
 
 
 @pytest.fixture
-def ctx() -> PipelineContext:
+def ctx(tmp_path: Path) -> PipelineContext:
+    def print_letter(draft_row: dict[str, object], detail: dict[str, object], text: str) -> Path:
+        path = tmp_path / "print" / f"draft-{draft_row['id']}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        return path
+
     return PipelineContext(
         own_addresses=frozenset({"support@shop.example", "sales@shop.example"}),
         classify=classify,
@@ -78,6 +85,8 @@ def ctx() -> PipelineContext:
         check=check,
         clock=SlaClock(load_response_policy(ROOT / "policies" / "response.toml")),
         always_approve=frozenset({"legal"}),
+        letter_readers={"test": parse_message},  # the seeded letters are written like e-mail
+        print_letter=print_letter,
     )
 
 

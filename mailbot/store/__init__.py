@@ -10,6 +10,7 @@ from mailbot.store.base import from_db_time, to_db_time
 from mailbot.store.drafts import DraftQueries
 from mailbot.store.imap import ImapQueries
 from mailbot.store.messages import MessageQueries
+from mailbot.store.notices import NoticeQueries
 from mailbot.store.outbox import OutboxQueries
 from mailbot.store.people import PeopleQueries
 from mailbot.store.reports import ReportQueries
@@ -17,7 +18,14 @@ from mailbot.store.threads import ThreadQueries
 
 
 class Store(
-    MessageQueries, ThreadQueries, DraftQueries, PeopleQueries, ImapQueries, OutboxQueries, ReportQueries
+    MessageQueries,
+    ThreadQueries,
+    DraftQueries,
+    PeopleQueries,
+    ImapQueries,
+    OutboxQueries,
+    ReportQueries,
+    NoticeQueries,
 ):
     """One SQLite store file (WAL, durable commits, migrated at open)."""
 

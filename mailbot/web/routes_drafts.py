@@ -110,7 +110,8 @@ async def send(request: Request, who: Actor) -> Response:
 
     outcome = await perform(request, work)
     if outcome is not None:
-        verb = "printing" if state.store.thread_row(draft["thread_id"])["channel"] == "letter" else "sending"
+        letter = state.store.message(draft["message_id"]).channel.value == "letter"
+        verb = "printing" if letter else "sending"
         flash(request, f"Reply queued for {verb}.")
     return redirect(f"/threads/{draft['thread_id']}")
 
