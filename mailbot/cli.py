@@ -97,6 +97,7 @@ def _register_optional() -> None:
         ("mailbot.commands.sla", ("sla",)),
         ("mailbot.commands.outbox", ("outbox",)),
         ("mailbot.commands.serve", ("serve",)),
+        ("mailbot.commands.intents", ("train", "evaluate", "classify")),
         ("mailbot.commands.bench", ("bench",)),
     ):
         try:

@@ -41,6 +41,8 @@ class DaemonSettings(StrictModel):
     digest: bool = True
     digest_time: time = time(8, 0)
     digest_language: Literal["en", "nl", "lv", "th"] = "en"
+    retrain: bool = True
+    retrain_time: time = time(3, 0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_attempts: int = Field(default=5, ge=1, description="automatic retries of a failing stage")
 
@@ -50,6 +52,8 @@ class PathSettings(StrictModel):
 
     policies: str = "policies"
     phrasebank: str = "phrasebank"
+    models: str = "models/intents"
+    training_data: str = "data/intents"
 
 
 class WebSettings(StrictModel):

@@ -162,6 +162,18 @@ class Daemon:
         for problem in result.problems:
             log.warning("notices: %s", problem)
 
+    def retrain_intents(self) -> None:
+        """Nightly: retrain with people's corrections; swap in only if no language's dev macro-F1 drops."""
+        assert self.store is not None
+        from mailbot.nlp.retrain import retrain
+
+        paths = self.config.settings.paths
+        result = retrain(
+            self.store, self.config.resolve(paths.models), self.config.resolve(paths.training_data)
+        )
+        if result.swapped:
+            self.reload_policies()  # rebuilds the context, which loads the new model
+
     def sla_sweep(self) -> None:
         assert self.store is not None and self.context is not None
         from mailbot.sla_service import sweep_sla
@@ -223,6 +235,17 @@ class Daemon:
             next_run_time=_now(),
             **defaults,
         )
+        if settings.daemon.retrain:
+            scheduler.add_job(
+                self._job("retrain", self.retrain_intents),
+                "cron",
+                hour=settings.daemon.retrain_time.hour,
+                minute=settings.daemon.retrain_time.minute,
+                id="retrain",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=3600,
+            )
         scheduler.add_job(
             self._job("policies", self.watch_policies),
             "interval",

@@ -10,10 +10,26 @@ translated at the boundary (``raise ConfigError(...) from exc``)::
     ├── StoreError           the SQLite store cannot be opened or is locked
     │   └── StoreLockedError another daemon holds the store
     ├── StageError           a pipeline stage failed for one message
-    │   └── ParseError       raw bytes could not be read as a message at all
+    │   ├── ParseError       raw bytes could not be read as a message at all
+    │   └── OcrError         a scan could not be read (mailbot.ocr)
     ├── SourceError          a source (folder, IMAP, scan folder) failed
+    │   └── ImapPollError    some IMAP folders failed; holds what was stored
     ├── TemplateError        a phrasebank template failed to load or render
-    └── NotFoundError        a thread, message or draft id does not exist
+    ├── NotFoundError        a thread, message, draft or user does not exist
+    ├── GateError            the compliance gate refused an action (mailbot.gate)
+    │   ├── PermissionDenied the person's role does not allow it
+    │   └── InvalidTransition the draft's state does not allow it
+    ├── AuthError            wrong name or password, disabled or locked (mailbot.users)
+    ├── HeaderError          a reply header value would allow injection (mailbot.mail.compose)
+    ├── OutboxError          a reply cannot be queued (mailbot.store.outbox)
+    ├── SmtpUnavailable      a mailbox has no SMTP settings (mailbot.outbox_smtp)
+    ├── LetterRenderError    a reply letter cannot be rendered to PDF (mailbot.letters)
+    ├── IntentModelError     the intent model folder is missing or broken (mailbot.nlp.intents)
+    ├── DataError            training data is malformed (mailbot.nlp.intent_data)
+    └── TrainingError        training failed (mailbot.nlp.training)
+
+Errors that belong to one capability are defined in its module, beside the
+code that raises them; this drawing is the one place that lists them all.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ when a pipeline context is actually built.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +17,9 @@ from mailbot.config import Config
 from mailbot.drafting import DraftRequest, MailboxIdentity, Phrasebank, render_draft
 from mailbot.letters import compose_letter, letter_pdf
 from mailbot.model import Channel, Classification, DraftText, Entity, Finding
-from mailbot.nlp.classify import Classifier
+from mailbot.nlp.classify import Classifier, IntentFn
 from mailbot.nlp.entities import customer_deadline, extract_entities
+from mailbot.nlp.intents import IntentModel, IntentModelError
 from mailbot.nlp.language import detect_language
 from mailbot.ocr import make_ocr
 from mailbot.outbox_records import reply_sender
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from mailbot.service import Policies
 
 
+log = logging.getLogger(__name__)
+
+
 def make_context(config: Config, policies: Policies) -> PipelineContext:
     """Everything the stages need, built once per daemon start or policy reload."""
     phrasebank = Phrasebank.load(config.phrasebank_dir, intents=policies.intents.names)
@@ -39,7 +44,7 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         detect=detect_language,
         extract=extract_entities,
         deadline=customer_deadline,
-        intents=None,
+        intents=_intent_fn(config, policies.intents.names),
         fallback_intent=policies.intents.fallback,
         triage_threshold=policies.intents.triage_threshold,
     )
@@ -115,6 +120,21 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
         letter_readers=letter_readers,
         print_letter=print_letter if print_dirs else None,
     )
+
+
+def _intent_fn(config: Config, names: tuple[str, ...]) -> IntentFn | None:
+    """The trained intent model, restricted to the taxonomy; None (every message to triage) without one."""
+    try:
+        model = IntentModel.load(config.resolve(config.settings.paths.models))
+    except IntentModelError as exc:
+        log.error("intents are not classified, every message goes to triage: %s", exc)
+        return None
+    unknown = model.unknown_labels(names)
+    if unknown:
+        log.warning(
+            "intent model %s predicts intents not in intents.toml (ignored): %s", model.version, unknown
+        )
+    return model.intent_fn(names)
 
 
 def write_atomically(path: Path, data: bytes) -> Path:

@@ -9,8 +9,8 @@ import pytest
 
 from mailbot import actions, gate
 from mailbot.errors import MailbotError
-from mailbot.mail.parse import parse_message
 from mailbot.gate import Role
+from mailbot.mail.parse import parse_message
 from mailbot.model import (
     Channel,
     Classification,
