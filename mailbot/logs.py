@@ -65,3 +65,6 @@ def configure_logging(level: str, *, stream: IO[str]) -> None:
     handler.addFilter(REDACTOR)
     root.addHandler(handler)
     root.setLevel(level)
+    # One line per job run every few seconds drowns what matters; job errors
+    # are logged by mailbot itself with the job's name.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
