@@ -102,6 +102,8 @@ class DraftRequest:
     entities: tuple[Entity, ...] = ()
     formality: Formality | None = None
     quote: bool | None = None
+    #: Our reference for the thread, printed on letters (see mailbot.casecode).
+    case_code: str | None = None
 
 
 class _SourceLoader(jinja2.BaseLoader):
@@ -293,6 +295,7 @@ def _context(
         },
         lang=phrasebank.settings.languages[language],
     )
+    context["case"] = request.case_code
     specifics = ""
     if phrasebank.has(language, SPECIFICS_PARTIAL):
         # One line, leading space kept: the partial decides how it joins the sentence.

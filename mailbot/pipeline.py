@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mailbot.casecode import thread_of
 from mailbot.errors import MailbotError, StageError
 from mailbot.gate import DraftFacts, settled_state
 from mailbot.lifecycle import fold_events
-from mailbot.mail.letter_parse import postal_customer_key
+from mailbot.mail.letter_parse import case_numbers, postal_customer_key
 from mailbot.mail.parse import parse_message
 from mailbot.mail.subjects import subject_key as make_subject_key
 from mailbot.mail.threads import ThreadCandidates, decide_thread
@@ -95,11 +96,15 @@ def _run_thread(store: Store, msg: StoredMessage, ctx: PipelineContext) -> None:
     received = msg.received_at
     since = store.subject_window_start(received, ctx.subject_window_days)
     if msg.channel is Channel.LETTER:
-        # A letter has no Message-IDs to follow: it joins the customer's recent
+        # A letter has no Message-IDs to follow: it joins the thread whose case
+        # code (printed on our letters) it quotes, else the customer's recent
         # thread, known by the e-mail on the letter or by name and postcode.
         customer = letter_customer(sender, detail["sender_name"], tuple(detail["postal_address"]))
+        quoted_case = [
+            thread_of(code) for code in case_numbers(f"{detail['subject']}\n{detail['body_text']}")
+        ]
         candidates = ThreadCandidates(
-            by_reference=None,
+            by_reference=store.existing_thread([t for t in quoted_case if t], mailbox),
             by_subject=None,
             by_customer=store.thread_by_customer(customer, mailbox, since) if customer else None,
         )

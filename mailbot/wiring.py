@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mailbot.casecode import case_code
 from mailbot.config import Config
 from mailbot.drafting import DraftRequest, MailboxIdentity, Phrasebank, render_draft
 from mailbot.letters import compose_letter, letter_pdf
@@ -68,6 +69,7 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
             customer_name=detail["sender_name"],
             new_text=detail["new_text"] or "",
             entities=tuple(Entity(**e) for e in detail["entities"]),
+            case_code=case_code(detail["thread_id"]) if detail["thread_id"] else None,
         )
         return render_draft(phrasebank, request)
 
@@ -101,6 +103,7 @@ def make_context(config: Config, policies: Policies) -> PipelineContext:
             customer_name=detail["sender_name"],
             customer_address=tuple(detail["postal_address"] or ()),
             new_text=detail["new_text"] or "",
+            case_code=case_code(draft_row["thread_id"]),
         )
         reply = DraftText(
             draft_row["language"], draft_row["intent"], draft_row["template"], draft_row["subject"], text

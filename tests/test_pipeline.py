@@ -255,3 +255,39 @@ def test_a_letter_without_a_reader_is_kept_with_an_error(store: Store) -> None:
     result = sweep(store, context())
     assert [(m, s) for m, s, _ in result.failed] == [(mid, "parsed")]
     assert "no scan folder is configured" in (store.message(mid).error or "")
+
+
+def test_a_letter_quoting_our_case_code_joins_that_thread(store: Store) -> None:
+    from dataclasses import replace
+
+    from mailbot.casecode import case_code
+    from mailbot.model import Address, ParsedMessage
+
+    def reader(raw: bytes) -> ParsedMessage:
+        name, body = raw.decode().split("|")
+        return ParsedMessage(
+            message_id=f"<{abs(hash(raw))}@letter.invalid>",
+            subject="Re: your letter",
+            sender=Address(name, ""),
+            body_text=body,
+            new_text=body,
+            postal_address=("Elm Road 2", "BS6 7PL Bristol"),
+        )
+
+    ctx = replace(context(), letter_readers={"letters:post": reader})
+    first = put(store, eml("a@x", sender="ann@example.com"))
+    sweep(store, ctx)
+    tid = store.message(first).thread_id or 0
+    code = case_code(tid).replace("0", "O")  # as OCR might read it
+    raw = RawMessage(
+        f"Somebody Else|About case {code}: still broken".encode(), "letters:post", "s.pdf", T0, Channel.LETTER
+    )
+    letter = store.store_raw(raw, mailbox="support")[0]
+    stranger = store.store_raw(
+        RawMessage(b"Somebody Else|About case MB9999", "letters:post", "t.pdf", T0, Channel.LETTER),
+        mailbox="support",
+    )[0]
+    sweep(store, ctx)
+    assert store.message(letter).thread_id == tid
+    assert store.message_detail(letter)["thread_reason"] == "references"
+    assert store.message(stranger).thread_id not in (tid, None)  # an unknown code starts nothing odd

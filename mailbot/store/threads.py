@@ -52,6 +52,13 @@ class ThreadQueries(StoreBase):
         )
         return None if value is None else int(value)
 
+    def existing_thread(self, thread_ids: list[int], mailbox: str) -> int | None:
+        """The first of these thread ids that exists in this mailbox (a case code we printed)."""
+        for thread_id in thread_ids:
+            if self._scalar("SELECT 1 FROM threads WHERE id = ? AND mailbox = ?", (thread_id, mailbox)):
+                return thread_id
+        return None
+
     def thread_by_customer(self, customer: str, mailbox: str, since: datetime) -> int | None:
         """The customer's most recent thread in this mailbox, active since ``since``."""
         value = self._scalar(
