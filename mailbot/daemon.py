@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mailbot import service
 from mailbot.config import Config, ConfigFile
-from mailbot.errors import MailbotError, StoreLockedError
+from mailbot.errors import MailbotError, SourceError, StoreLockedError
 from mailbot.notices import deliver_notices, send_digest
 from mailbot.outbox import deliver_due
 from mailbot.outbox_recovery import recover_after_crash
@@ -114,7 +114,12 @@ class Daemon:
 
     def scan_folder(self, poller: FolderPoller) -> None:
         assert self.store is not None
-        result = poller.scan(self.store)
+        try:
+            result = poller.scan(self.store)
+        except MailbotError as exc:
+            self.store.record_poll(poller.source, at=_now(), error=str(exc))
+            raise
+        self.store.record_poll(poller.source, at=_now())
         if result.stored:
             log.info("%s: stored %d new message(s)", poller.source, result.stored)
             self.sweep_pipeline()
@@ -262,6 +267,16 @@ class Daemon:
             **defaults,
         )
 
+    def _imap_error(self, source: str, error: SourceError) -> None:
+        log.error("%s", error)
+        assert self.store is not None
+        self.store.record_poll(source, at=_now(), error=str(error))
+
+    def _imap_stored(self, source: str, result: object) -> None:
+        assert self.store is not None
+        self.store.record_poll(source, at=_now())
+        self.sweep_pipeline()
+
     def _start_imap_watchers(self) -> list[threading.Thread]:
         threads: list[threading.Thread] = []
         boxes = [b for b in self.config.settings.mailboxes if b.imap is not None]
@@ -275,7 +290,15 @@ class Daemon:
             thread = threading.Thread(
                 target=self._job(
                     f"imap:{box.name}",
-                    functools.partial(watch_mailbox, self.config, self.store, box.name, self._imap_stop),
+                    functools.partial(
+                        watch_mailbox,
+                        self.config,
+                        self.store,
+                        box.name,
+                        self._imap_stop,
+                        on_error=functools.partial(self._imap_error, f"imap:{box.name}"),
+                        on_stored=functools.partial(self._imap_stored, f"imap:{box.name}"),
+                    ),
                 ),
                 name=f"imap-{box.name}",
                 daemon=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,9 @@ def poll_sources(
                 result = poller.scan(store)
             except MailbotError as exc:
                 report["errors"][poller.source] = str(exc)
+                store.record_poll(poller.source, at=_now(), error=str(exc))
                 continue
+            store.record_poll(poller.source, at=_now())
             report["sources"][poller.source] = {"stored": result.stored, "duplicates": result.duplicates}
     for box in config.settings.mailboxes:
         if box.imap is None or (mailbox_name and box.name != mailbox_name):
@@ -148,11 +151,17 @@ def poll_sources(
             imap_result = poll_mailbox(config, store, box.name, progress=progress)
         except MailbotError as exc:
             report["errors"][f"imap:{box.name}"] = str(exc)
+            store.record_poll(f"imap:{box.name}", at=_now(), error=str(exc))
             continue
+        store.record_poll(f"imap:{box.name}", at=_now())
         report["sources"][f"imap:{box.name}"] = asdict(imap_result)
     if mailbox_name and not any(b.name == mailbox_name for b in config.settings.mailboxes):
         raise ConfigError(f"no mailbox named {mailbox_name!r}", path=str(config.file))
     return report
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def thread_view(store: Store, thread_id: int) -> dict[str, Any]:

@@ -672,3 +672,33 @@ async def test_the_ui_reloads_policies_when_their_files_change(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+def test_admin_sees_when_each_source_was_polled_and_its_last_error(tmp_path: Path, ctx) -> None:
+    from mailbot import service
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    config = web_seed.write_config(
+        tmp_path, extra=f'\n[[folders]]\nname = "inbox"\npath = "{inbox}"\nmailbox = "support"\n'
+    )
+    store = Store(config.store_path)
+    try:
+        web_seed.add_people(store)
+        app = create_app(config, store, lambda: ctx, intents_factory=lambda: INTENTS, secret_key="s" * 32)
+        ada = login(app, "ada")
+        assert "not polled yet" in ada.get("/admin").text
+        service.poll_sources(config, store)
+        page = ada.get("/admin").text
+        assert (
+            "folder:inbox" in page
+            and "last OK" in page
+            and "error" not in page.split("folder:inbox")[1][:200]
+        )
+        inbox.rmdir()  # the share went away
+        service.poll_sources(config, store)
+        page = ada.get("/admin").text
+        assert "folder does not exist" in page
+        assert store.source_health()["folder:inbox"]["last_error"].endswith(str(inbox))
+    finally:
+        store.close()

@@ -31,7 +31,7 @@ XSS_HTML = (
 )
 
 
-def write_config(folder: Path, *, port: int = 8025, smtp_port: int | None = None) -> Config:
+def write_config(folder: Path, *, port: int = 8025, smtp_port: int | None = None, extra: str = "") -> Config:
     """A config over the repository's policies and phrasebank, with the store in ``folder``."""
     smtp = f'\n[mailboxes.smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "plain"\n' if smtp_port else ""
     text = f"""
@@ -54,7 +54,7 @@ display_name = "Shop Support"
 [[mailboxes]]
 name = "sales"
 address = "sales@shop.example"
-"""
+{extra}"""
     path = folder / "config.toml"
     path.write_text(text, encoding="utf-8")
     return load_config(path)

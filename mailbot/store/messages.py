@@ -100,6 +100,36 @@ class MessageQueries(StoreBase):
             )
             return int(cursor.lastrowid or 0), True
 
+    def record_poll(self, source: str, *, at: datetime, error: str | None = None) -> None:
+        """Note that a source was polled (and whether it failed), for the admin's health page."""
+        stamp = to_db_time(at)
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO source_health(source) VALUES (?)", (source,))
+            if error is None:
+                db.execute(
+                    "UPDATE source_health SET last_poll_at = ?, last_ok_at = ? WHERE source = ?",
+                    (stamp, stamp, source),
+                )
+            else:
+                db.execute(
+                    "UPDATE source_health SET last_poll_at = ?, last_error = ?, last_error_at = ?"
+                    " WHERE source = ?",
+                    (stamp, error[:1000], stamp, source),
+                )
+
+    def source_health(self) -> dict[str, dict[str, Any]]:
+        """Per source: when it was last polled, last succeeded, and its last error."""
+        rows = self._rows("SELECT * FROM source_health")
+        return {
+            row["source"]: {
+                "last_poll_at": from_db_time(row["last_poll_at"]),
+                "last_ok_at": from_db_time(row["last_ok_at"]),
+                "last_error": row["last_error"],
+                "last_error_at": from_db_time(row["last_error_at"]),
+            }
+            for row in rows
+        }
+
     def source_hashes(self, source: str) -> set[str]:
         """Content hashes a source has already handed over (its bookkeeping)."""
         return {

@@ -101,6 +101,14 @@ def _initial(db: Database) -> None:
         );
         CREATE INDEX source_items_sha ON source_items(source, sha256);
 
+        CREATE TABLE source_health (
+            source TEXT PRIMARY KEY,
+            last_poll_at TEXT,
+            last_ok_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT
+        );
+
         CREATE TABLE threads (
             id INTEGER PRIMARY KEY,
             mailbox TEXT NOT NULL,

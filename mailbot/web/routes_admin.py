@@ -28,6 +28,7 @@ def mailbox_health(state: WebState, now: datetime) -> list[dict[str, Any]]:
     latest = state.store.queue(limit=views.QUEUE_SCAN, states=tuple(ThreadState))
     failed = Counter(str(m.extra.get("mailbox")) for m in state.store.errors())
     imap_states = getattr(state.store, "imap_folder_states", None)
+    polls = state.store.source_health()
     rows = []
     for box in settings.mailboxes:
         mine = [t for t in open_threads if t.mailbox == box.name]
@@ -36,6 +37,10 @@ def mailbox_health(state: WebState, now: datetime) -> list[dict[str, Any]]:
             (t.last_message_at for t in latest if t.mailbox == box.name and t.last_message_at), default=None
         )
         folders = [f"folder {f.name}: {f.path}" for f in settings.folders if f.mailbox == box.name]
+        folders += [f"scans {s.name}: {s.path}" for s in settings.letters if s.mailbox == box.name]
+        sources = [f"folder:{f.name}" for f in settings.folders if f.mailbox == box.name]
+        sources += [f"letters:{s.name}" for s in settings.letters if s.mailbox == box.name]
+        sources += [f"imap:{box.name}"] if box.imap is not None else []
         imap = None
         if box.imap is not None:
             synced = imap_states(f"imap:{box.name}") if callable(imap_states) else {}
@@ -54,6 +59,7 @@ def mailbox_health(state: WebState, now: datetime) -> list[dict[str, Any]]:
                 "breached": sla["breached"],
                 "failed": failed[box.name],
                 "last_message_at": last,
+                "polls": [(source, polls.get(source)) for source in sources],
             }
         )
     return rows
