@@ -443,3 +443,44 @@ def test_build_request_from_plain_text_uses_now_and_fixed_language() -> None:
         now,
         "",
     )
+
+
+def test_draft_command_takes_the_intent_from_the_trained_model(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from mailbot.cli import cli
+    from mailbot.nlp.intents import IntentModel, IntentModelError
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        IntentModel.load(root / "models" / "intents")
+    except IntentModelError:
+        pytest.skip("no trained intent model here (scripts/setup trains one)")
+    message = tmp_path / "refund.eml"
+    message.write_text(
+        "From: Ann <ann@example.com>\nSubject: Refund please\n\nI returned the shoes from order 12345 two "
+        "weeks ago and still have not received my money back. Please refund the 89.95 EUR to my card.\n"
+    )
+    result = CliRunner().invoke(
+        cli, ["--config", str(root / "config.example.toml"), "draft", str(message), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    reply = json.loads(result.output)
+    assert (reply["intent"], reply["template"]) == ("refund", "en/refund.txt.j2")
+    assert "12345" in reply["text"]
+    fixed = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(root / "config.example.toml"),
+            "draft",
+            str(message),
+            "--intent",
+            "billing",
+            "--format",
+            "json",
+        ],
+    )
+    assert json.loads(fixed.output)["intent"] == "billing"

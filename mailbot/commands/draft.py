@@ -22,7 +22,7 @@ from mailbot.model import Channel
 
 if TYPE_CHECKING:
     from mailbot.drafting import MailboxIdentity
-    from mailbot.drafting_service import CheckFn, ProposedReply
+    from mailbot.drafting_service import CheckFn, ClassifyFn, ProposedReply
 
 DEFAULT_SENDER = "Customer Service"
 
@@ -32,6 +32,25 @@ def _config(app: App) -> Config | None:
     if app.config_path or os.environ.get(CONFIG_ENV) or Path("config.toml").exists():
         return app.config
     return None
+
+
+def _model_intent(config: Config | None, names: tuple[str, ...] | None) -> ClassifyFn | None:
+    """The trained intent model as the drafting step's classifier, or None when there is none."""
+    from mailbot.drafting import DEFAULT_INTENTS
+    from mailbot.nlp.intents import IntentModel, IntentModelError
+
+    root = config.resolve(config.settings.paths.models) if config else Path("models/intents")
+    try:
+        model = IntentModel.load(root)
+    except IntentModelError:
+        return None
+    ranked_intents = model.intent_fn(names or DEFAULT_INTENTS)
+
+    def classify(text: str, subject: str, language: str) -> str:
+        ranked = ranked_intents(f"{subject}\n{text}" if subject else text, language)
+        return ranked[0][0] if ranked else "other"
+
+    return classify
 
 
 def _policies_dir(config: Config | None) -> Path:
@@ -136,7 +155,9 @@ def _write_pdf(reply: ProposedReply, folder: Path, phrasebank: Any) -> Path | No
 @click.argument("files", nargs=-1, type=click.Path(allow_dash=True, dir_okay=False))
 @format_option
 @click.option(
-    "--intent", default="other", show_default=True, help="Intent to answer (until a classifier is trained)."
+    "--intent",
+    default=None,
+    help="Intent to answer; by default the trained intent model decides (else 'other').",
 )
 @click.option(
     "--language", default=None, help="Draft in this language instead of detecting it (en, nl, lv, th)."
@@ -185,7 +206,7 @@ def draft(
     app: App,
     files: tuple[str, ...],
     fmt: str,
-    intent: str,
+    intent: str | None,
     language: str | None,
     channel: str,
     formality: str | None,
@@ -197,8 +218,9 @@ def draft(
 ) -> None:
     """Print the proposed reply to each message in FILES (RFC 822 or plain text; - or none: stdin).
 
-    Nothing is stored. The intent comes from --intent until an intent model
-    is plugged in; the language is detected unless --language is given.
+    Nothing is stored. The intent comes from --intent, else from the trained
+    intent model (`mailbot train`), else 'other'; the language is detected
+    unless --language is given.
     """
     from mailbot.drafting import Phrasebank
     from mailbot.drafting_service import DraftOptions, Steps, fixed_intent, propose
@@ -216,8 +238,9 @@ def draft(
         quote=quote,
         customer_address=address,
     )
+    model_intent = None if intent else _model_intent(config, _intents(config))
     steps = Steps(
-        classify=fixed_intent(intent),
+        classify=model_intent or fixed_intent(intent or "other"),
         detect=detect_language,
         extract=extract_entities,
         check=_wording_check(config),
