@@ -20,7 +20,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -100,6 +100,20 @@ class Daemon:
         run.__name__ = name
         return run
 
+    def _async_job(self, name: str, func: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """The same failure handling as :meth:`_job`, for jobs that run on the event loop."""
+
+        async def run() -> None:
+            try:
+                await func()
+            except MailbotError as exc:
+                log.error("job %s failed: %s (will run again at its next interval)", name, exc)
+            except Exception:
+                log.exception("job %s crashed (will run again at its next interval)", name)
+
+        run.__name__ = name
+        return run
+
     def sweep_pipeline(self) -> None:
         """Advance pending messages; one sweep at a time."""
         assert self.store is not None and self.context is not None
@@ -127,14 +141,7 @@ class Daemon:
     async def deliver_outbox(self) -> None:
         """Send due replies; a sent reply is threaded at once so its clock stops."""
         assert self.store is not None
-        try:
-            result = await deliver_due(self.config, self.store)
-        except MailbotError as exc:
-            log.error("job outbox failed: %s (will run again at its next interval)", exc)
-            return
-        except Exception:
-            log.exception("job outbox crashed (will run again at its next interval)")
-            return
+        result = await deliver_due(self.config, self.store)
         for problem in result.problems:
             log.warning("outbox: %s", problem)
         if result.sent:
@@ -146,24 +153,17 @@ class Daemon:
         assert self.store is not None and self.context is not None
         policy = self.context.clock.policy
         daemon = self.config.settings.daemon
-        try:
-            result = await deliver_notices(self.config, self.store, time_zone=policy.time_zone)
-            if daemon.digest:
-                result.merge(
-                    await send_digest(
-                        self.config,
-                        self.store,
-                        policy,
-                        language=daemon.digest_language,
-                        not_before=daemon.digest_time,
-                    )
+        result = await deliver_notices(self.config, self.store, time_zone=policy.time_zone)
+        if daemon.digest:
+            result.merge(
+                await send_digest(
+                    self.config,
+                    self.store,
+                    policy,
+                    language=daemon.digest_language,
+                    not_before=daemon.digest_time,
                 )
-        except MailbotError as exc:
-            log.error("job notices failed: %s (will run again at its next interval)", exc)
-            return
-        except Exception:
-            log.exception("job notices crashed (will run again at its next interval)")
-            return
+            )
         for problem in result.problems:
             log.warning("notices: %s", problem)
 
@@ -225,7 +225,7 @@ class Daemon:
             **defaults,
         )
         scheduler.add_job(
-            self.deliver_outbox,
+            self._async_job("outbox", self.deliver_outbox),
             "interval",
             seconds=settings.daemon.outbox_interval,
             id="outbox",
@@ -233,7 +233,7 @@ class Daemon:
             **defaults,
         )
         scheduler.add_job(
-            self.deliver_sla_mail,
+            self._async_job("notices", self.deliver_sla_mail),
             "interval",
             seconds=settings.daemon.outbox_interval,
             id="notices",
