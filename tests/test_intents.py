@@ -322,4 +322,6 @@ def test_classify_with_a_bad_model_directory_says_so_in_one_line(tmp_path: Path)
 def test_every_language_has_candidate_configs() -> None:
     configs = Path(__file__).resolve().parent.parent / "mailbot" / "nlp" / "configs"
     for language in LANGUAGES:
-        assert sorted(p.name for p in (configs / language).glob("*.cfg")) == ["bow.cfg", "bow_words.cfg"]
+        names = sorted(p.name for p in (configs / language).glob("*.cfg"))
+        assert {"bow.cfg", "bow_words.cfg"} <= set(names), language
+        assert language == "th" or names == ["bow.cfg", "bow_words.cfg"]  # chunk n-grams are for Thai

@@ -10,6 +10,7 @@ are imported only when a command runs, so ``mailbot --help`` stays fast.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,6 +79,15 @@ languages_option = click.option(
 )
 @click.option("--activate/--no-activate", default=True, help="Make the new version current.")
 @click.option(
+    "--cross-validate",
+    is_flag=True,
+    help="First choose each language's candidate config and epoch count by k-fold cross-validation"
+    " on train+dev (slow: minutes per language) and write configs/<lang>/selected.toml.",
+)
+@click.option(
+    "--folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds for --cross-validate."
+)
+@click.option(
     "--if-needed",
     is_flag=True,
     help="Only when there is no usable model, or the data, configs or seed changed (for setup scripts).",
@@ -91,9 +101,16 @@ def train(
     seed: int | None,
     with_corrections: bool,
     activate: bool,
+    cross_validate: bool,
+    folds: int,
     if_needed: bool,
 ) -> None:
-    """Train the intent models on the frozen train split and write a new model version."""
+    """Train the intent models on the frozen train split and write a new model version.
+
+    Each language trains the candidate and epoch count in its
+    configs/<lang>/selected.toml (chosen by --cross-validate); a language
+    without one trains every candidate and keeps the best on dev.
+    """
     from mailbot.nlp.intent_data import LANGUAGES, correction_examples
     from mailbot.nlp.retrain import build_models, build_needed
     from mailbot.nlp.training import DEFAULT_SEED
@@ -102,6 +119,8 @@ def train(
     root = _path(app, models, MODELS_DIR)
     data_dir = _path(app, data, DATA_DIR)
     chosen_seed = DEFAULT_SEED if seed is None else seed
+    if cross_validate:
+        _cross_validate(data_dir, wanted, chosen_seed, folds)
     if if_needed:
         reason = build_needed(root, data_dir, languages=wanted, seed=chosen_seed)
         if reason is None:
@@ -125,6 +144,29 @@ def train(
         )
     state = "now current" if result.activated else "not activated"
     click.echo(f"wrote {root / result.version} ({state})")
+
+
+def _cross_validate(data_dir: Path, languages: Sequence[str], seed: int, folds: int) -> None:
+    """Run model selection for each language and write its selected.toml."""
+    from mailbot.nlp.intent_data import Split, load_split
+    from mailbot.nlp.selection import CandidateCurve, select, write_selection
+    from mailbot.nlp.training import CONFIG_DIR, candidate_configs
+
+    for language in languages:
+        split = load_split(data_dir, language)
+        pooled = split[Split.TRAIN] + split[Split.DEV]
+
+        def report(curve: CandidateCurve, language: str = language) -> None:
+            click.echo(
+                f"{language}/{curve.name}: cross-validated macro-F1 {curve.best:.3f}"
+                f" at epoch {curve.best_epoch} ({curve.seconds:.0f} s)"
+            )
+
+        selection = select(
+            language, pooled, candidate_configs(language), seed=seed, folds=folds, progress=report
+        )
+        path = write_selection(CONFIG_DIR, selection)
+        click.echo(f"{language}: selected {selection.candidate}, {selection.epochs} epochs -> {path}")
 
 
 @click.command()

@@ -109,19 +109,42 @@ def word_features(word: str, language: str, char_min: int, char_max: int) -> tup
     return hash_string("w" + folded), tuple(grams)
 
 
-def doc_features(doc: Doc, word_ngrams: int, char_min: int, char_max: int) -> tuple[Any, Any]:
-    """Unique feature keys of one doc and their sublinear counts (1 + log count)."""
+@lru_cache(maxsize=200_000)
+def chunk_features(chunk: str, language: str, char_min: int, char_max: int) -> tuple[int, ...]:
+    """Hashes of the character n-grams of one whitespace-delimited chunk, folded and padded."""
+    padded = f" {fold(chunk, language)} "
+    grams: list[int] = []
+    for size in range(char_min, char_max + 1):
+        grams.extend(hash_string("k" + padded[i : i + size]) for i in range(len(padded) - size + 1))
+    return tuple(grams)
+
+
+def doc_features(
+    doc: Doc, word_ngrams: int, char_min: int, char_max: int, char_scope: str = "word"
+) -> tuple[Any, Any]:
+    """Unique feature keys of one doc and their sublinear counts (1 + log count).
+
+    ``char_scope`` says where character n-grams come from: ``"word"``, each
+    token (what inflected Dutch and Latvian need); ``"chunk"``, each run of
+    text between whitespace, across token boundaries. Thai writes no spaces
+    between words, so its chunks are phrases, and n-grams across the
+    segmenter's word boundaries survive the segmenter's mistakes.
+    """
     language = doc.lang_
     words: list[int] = []
     grams: list[int] = []
+    word_chars = char_scope == "word"
     for token in doc:
         if token.is_punct or token.is_space:
             continue
         # spaCy's norm expands contractions (n't -> not); Thai has no norms to add.
         text = token.text if language == "th" else token.norm_
-        word, chars = word_features(text, language, char_min, char_max)
+        word, chars = word_features(text, language, char_min if word_chars else 0, char_max)
         words.append(word)
         grams.extend(chars)
+    if char_scope == "chunk" and char_min > 0:
+        for chunk in doc.text.split():
+            grams.extend(chunk_features(chunk, language, char_min, char_max))
     unigrams = np.asarray(words, dtype=_UINT64)
     parts = [unigrams, np.asarray(grams, dtype=_UINT64)]
     for size in range(2, word_ngrams + 1):
@@ -143,7 +166,7 @@ FEATURES_LAYER = "mailbot_ngram_features"
 
 
 def ngram_features(
-    word_ngrams: int, char_min: int, char_max: int, idf_buckets: int
+    word_ngrams: int, char_min: int, char_max: int, idf_buckets: int, char_scope: str = "word"
 ) -> Model[list[Doc], Features]:
     """Docs -> hashed features weighted like TF-IDF: (1 + log tf) * idf, L2-normalised.
 
@@ -163,7 +186,7 @@ def ngram_features(
         keys: list[Any] = []
         values: list[Any] = []
         for doc in docs:
-            doc_keys, tf = doc_features(doc, word_ngrams, char_min, char_max)
+            doc_keys, tf = doc_features(doc, word_ngrams, char_min, char_max, char_scope)
             weights = tf * idf[doc_keys % _UINT64(idf_buckets)]
             norm = math.sqrt(float(np.dot(weights, weights))) or 1.0
             keys.append(doc_keys)
@@ -182,7 +205,12 @@ def ngram_features(
         forward,
         init=init,
         params={"idf": None},
-        attrs={"word_ngrams": word_ngrams, "char_min": char_min, "char_max": char_max},
+        attrs={
+            "word_ngrams": word_ngrams,
+            "char_min": char_min,
+            "char_max": char_max,
+            "char_scope": char_scope,
+        },
     )
 
 
@@ -202,7 +230,9 @@ def fit_idf(model: Model[Any, Any], docs: Iterable[Doc]) -> bool:
         buckets = len(layer.get_param("idf"))
         df = np.zeros((buckets,), dtype=np.float64)
         for doc in docs:
-            keys, _ = doc_features(doc, attrs["word_ngrams"], attrs["char_min"], attrs["char_max"])
+            keys, _ = doc_features(
+                doc, attrs["word_ngrams"], attrs["char_min"], attrs["char_max"], attrs["char_scope"]
+            )
             np.add.at(df, np.unique(keys % _UINT64(buckets)), 1.0)
         idf = np.where(df > 0, np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0, 0.0)
         layer.set_param("idf", cast(Floats1d, idf.astype(np.float32)))
@@ -216,6 +246,7 @@ def build_hashed_ngram_bow(
     char_max: int = 5,
     length: int = 2**16,
     idf_buckets: int = 2**18,
+    char_scope: str = "word",
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Sparse linear text classifier over folded word and character n-grams.
@@ -226,6 +257,10 @@ def build_hashed_ngram_bow(
     """
     if exclusive_classes is not True:
         raise ValueError("mailbot.HashedNgramBOW.v1 supports exclusive classes only (one intent)")
+    if char_scope not in ("word", "chunk"):
+        raise ValueError(
+            f"mailbot.HashedNgramBOW.v1: char_scope must be 'word' or 'chunk', not {char_scope!r}"
+        )
     sparse_linear: Model[Features, Floats2d] = SparseLinear_v2(nO=nO, length=length)
     resizable_layer: Model[Features, Floats2d] = resizable(
         sparse_linear,
@@ -234,7 +269,9 @@ def build_hashed_ngram_bow(
         ),
     )
     model: Model[list[Doc], Floats2d] = chain(
-        ngram_features(word_ngrams, char_min, char_max, idf_buckets), resizable_layer, softmax_activation()
+        ngram_features(word_ngrams, char_min, char_max, idf_buckets, char_scope),
+        resizable_layer,
+        softmax_activation(),
     )
     if nO is not None:
         model.set_dim("nO", nO)

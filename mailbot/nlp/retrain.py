@@ -32,6 +32,7 @@ from mailbot.nlp.intents import (
     set_current,
 )
 from mailbot.nlp.model_store import data_digest, discard, locked, prune, write_version
+from mailbot.nlp.selection import SELECTED_FILE, read_selection
 from mailbot.nlp.training import CONFIG_DIR, DEFAULT_SEED, TrainedLanguage, evaluate, train_language
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def _digest(sets: Mapping[str, tuple[list[Example], list[Example]]], seed: int, 
     configs = [
         f"{path.relative_to(config_dir)}\n{path.read_text(encoding='utf-8')}"
         for lang in sets
-        for path in sorted((config_dir / lang).glob("*.cfg"))
+        for path in sorted([*(config_dir / lang).glob("*.cfg"), *(config_dir / lang).glob(SELECTED_FILE)])
     ]
     everything = [e for train, _ in sets.values() for e in train]
     return data_digest(everything, f"seed={seed}\n" + "\n".join(configs))
@@ -135,7 +136,9 @@ def _build(
     sets = _training_sets(data_dir, languages, corrections)
     digest = _digest(sets, seed, config_dir)
     trained = {
-        lang: train_language(lang, train, dev, seed=seed, config_dir=config_dir)
+        lang: train_language(
+            lang, train, dev, seed=seed, config_dir=config_dir, selected=read_selection(config_dir, lang)
+        )
         for lang, (train, dev) in sets.items()
     }
     counts = Counter(c.language for c in corrections)

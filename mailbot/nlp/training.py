@@ -24,7 +24,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -123,18 +123,27 @@ def evaluate(nlp: Language, examples: Sequence[Example], labels: Sequence[str] =
     return score([e.intent for e in examples], [r[0][0] for r in ranked], labels)
 
 
-def train_candidate(
-    config_path: Path, language: str, train: Sequence[Example], dev: Sequence[Example], *, seed: int
-) -> tuple[Language, CandidateResult]:
-    """Train one candidate config; keep its best epoch by dev macro-F1."""
+def _textcat(nlp: Language) -> TextCategorizer:
+    return cast(TextCategorizer, nlp.get_pipe("textcat"))
+
+
+def fit_epochs(
+    config_path: Path, language: str, train: Sequence[Example], *, seed: int, labels: Sequence[str] = ()
+) -> Iterator[tuple[int, Language]]:
+    """Train one candidate config on ``train``, yielding the pipeline after each epoch.
+
+    The caller decides when to stop (dev early stopping, a fixed epoch count,
+    or scoring every epoch of a cross-validation fold); the pipeline yielded
+    is live, so copy its weights (``to_bytes``) to keep an epoch. ``labels``
+    defaults to the intents present in ``train``.
+    """
     if not train:
         raise TrainingError(f"no training examples for language {language!r}")
     config = read_config(config_path, language)
-    started = time.perf_counter()
     fix_random_seed(seed)
     nlp = build_pipeline(config)
-    textcat = cast(TextCategorizer, nlp.get_pipe("textcat"))
-    labels = sorted({e.intent for e in train})
+    textcat = _textcat(nlp)
+    labels = sorted(labels or {e.intent for e in train})
     for label in labels:
         textcat.add_label(label)
     examples = [
@@ -150,23 +159,54 @@ def train_candidate(
     nlp.initialize(lambda: examples, sgd=optimizer)
     intent_spacy.fit_idf(textcat.model, (e.reference for e in examples))
     order = random.Random(seed)
-    best: tuple[float, int, bytes] | None = None
-    best_metrics: Metrics | None = None
-    epoch = 0
     for epoch in range(1, int(settings["max_epochs"]) + 1):
         order.shuffle(examples)
         for batch in batcher(examples):
             nlp.update(batch, drop=float(settings["dropout"]), sgd=optimizer)
         averaged = nlp.use_params(optimizer.averages) if optimizer.averages else contextlib.nullcontext()
         with averaged:
-            metrics = evaluate(nlp, dev, labels)
-            if best is None or metrics.macro_f1 > best[0]:
-                best = (metrics.macro_f1, epoch, textcat.to_bytes())
-                best_metrics = metrics
-        if epoch - best[1] >= int(settings["patience"]):
+            yield epoch, nlp
+
+
+def train_candidate(
+    config_path: Path,
+    language: str,
+    train: Sequence[Example],
+    dev: Sequence[Example],
+    *,
+    seed: int,
+    epochs: int | None = None,
+) -> tuple[Language, CandidateResult]:
+    """Train one candidate config.
+
+    With ``epochs`` (chosen beforehand by cross-validation, see
+    :mod:`mailbot.nlp.selection`) it trains exactly that many epochs and dev
+    is only scored; without, it keeps the best epoch by dev macro-F1 and stops
+    after ``patience`` epochs without a better one.
+    """
+    started = time.perf_counter()
+    patience = int(read_config(config_path, language)["training"]["patience"])
+    labels = sorted({e.intent for e in train})
+    best: tuple[float, int, bytes] | None = None
+    best_metrics: Metrics | None = None
+    nlp: Language | None = None
+    epoch = 0
+    for epoch, nlp in fit_epochs(config_path, language, train, seed=seed, labels=labels):
+        if epochs is not None:
+            if epoch < epochs:
+                continue
+            best_metrics = evaluate(nlp, dev, labels)
+            best = (best_metrics.macro_f1, epoch, _textcat(nlp).to_bytes())
             break
-    assert best is not None and best_metrics is not None
-    textcat.from_bytes(best[2])
+        metrics = evaluate(nlp, dev, labels)
+        if best is None or metrics.macro_f1 > best[0]:
+            best = (metrics.macro_f1, epoch, _textcat(nlp).to_bytes())
+            best_metrics = metrics
+        if epoch - best[1] >= patience:
+            break
+    if best is None or best_metrics is None or nlp is None:
+        raise TrainingError(f"{config_path}: trained no epoch (max_epochs below {epochs})")
+    _textcat(nlp).from_bytes(best[2])
     result = CandidateResult(
         name=config_path.stem,
         config_path=config_path,
@@ -195,14 +235,24 @@ def train_language(
     seed: int = DEFAULT_SEED,
     config_dir: Path = CONFIG_DIR,
     only: Sequence[str] = (),
+    selected: tuple[str, int] | None = None,
 ) -> TrainedLanguage:
-    """Train every candidate config of a language (or those named in ``only``); keep the best on dev."""
+    """Train the candidate configs of a language; keep the best on dev.
+
+    ``selected`` is (candidate, epochs) from cross-validation
+    (:mod:`mailbot.nlp.selection`): then only that candidate is trained, for
+    exactly that many epochs. Otherwise every candidate (or those named in
+    ``only``) is trained with dev early stopping.
+    """
     paths = candidate_configs(language, config_dir)
+    epochs: int | None = None
+    if selected is not None and not only:
+        only, epochs = (selected[0],), selected[1]
     if only:
         paths = [p for p in paths if p.stem in only]
         if not paths:
             raise TrainingError(f"no candidate config named {', '.join(only)} for language {language!r}")
-    trained = [train_candidate(path, language, train, dev, seed=seed) for path in paths]
+    trained = [train_candidate(path, language, train, dev, seed=seed, epochs=epochs) for path in paths]
     top = max(result.dev.macro_f1 for _, result in trained)
     nlp, chosen = next(pair for pair in trained if pair[1].dev.macro_f1 == top)  # paths are sorted
     return TrainedLanguage(
