@@ -18,14 +18,17 @@ suggestion), ``{count}`` and ``{limit}`` (for limits).
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mailbot.errors import ConfigError
 from mailbot.model import Finding
 from mailbot.nlp.tokens import Sentence, Token, TokenKind, sentences, tokenize
 from mailbot.policy.wording import (
+    ClassifierRule,
     LimitRule,
     RequiredRule,
     SubstitutionRule,
@@ -34,6 +37,7 @@ from mailbot.policy.wording import (
 )
 from mailbot.policy.wording_pattern import PatternError, parse_pattern
 from mailbot.wording_match import PredicatePool, TokenMatcher, Variant, compile_pattern, compile_phrase
+from mailbot.wording_model import RiskModel, risk_model
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class _Compiled:
     targets: dict[str, _Target] = field(default_factory=dict)
     limits: list[LimitRule] = field(default_factory=list)
     required: list[RequiredRule] = field(default_factory=list)
+    classifiers: list[tuple[ClassifierRule, RiskModel]] = field(default_factory=list)
 
 
 @dataclass
@@ -111,13 +116,16 @@ class WordingChecker:
         draft = _Draft(text, tokenize(text, language, keep_breaks=True))
         findings = self._pattern_findings(compiled, draft, intent, channel)
         findings += _limit_findings(compiled.limits, draft, intent, channel)
+        findings += _classifier_findings(compiled.classifiers, draft.text, findings, intent, channel)
         return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
 
     # -- compiling -----------------------------------------------------------------
 
     def _compile(self, language: str) -> _Compiled:
         compiled = _Compiled()
-        for rule in self._policy.rules_for(language):
+        rules = self._policy.rules_for(language)
+        self._compile_classifiers(compiled, [r for r in rules if isinstance(r, ClassifierRule)], language)
+        for rule in rules:
             try:
                 self._compile_rule(compiled, rule, language)
             except PatternError as exc:
@@ -130,10 +138,28 @@ class WordingChecker:
                 ) from exc
         return compiled
 
+    def _compile_classifiers(
+        self, compiled: _Compiled, rules: Sequence[ClassifierRule], language: str
+    ) -> None:
+        """One model per examples file, trained for every category its rules ask for."""
+        by_file: dict[str, list[ClassifierRule]] = {}
+        for rule in rules:
+            by_file.setdefault(rule.examples, []).append(rule)
+        for path, group in by_file.items():
+            try:
+                model = risk_model(Path(path), language, sorted({r.category for r in group}))
+            except ConfigError as exc:
+                source = self._policy.sources.get(group[0].id)
+                where = f" (rule {group[0].id}, {source.path}:{source.line})" if source else ""
+                raise ConfigError(f"{exc}{where}") from exc
+            compiled.classifiers.extend((rule, model) for rule in group)
+
     def _compile_rule(self, compiled: _Compiled, rule: WordingRule, language: str) -> None:
         if isinstance(rule, LimitRule):
             compiled.limits.append(rule)
             return
+        if isinstance(rule, ClassifierRule):
+            return  # compiled per examples file by _compile_classifiers
         pool = compiled.pool
         if isinstance(rule, SubstitutionRule):
             for index, swap in enumerate(rule.swap):
@@ -215,6 +241,41 @@ def _finding(
     if count is not None and limit is not None:
         message = message.replace("{count}", str(count)).replace("{limit}", str(limit))
     return Finding(rule.id, rule.category, rule.severity, start, end, matched, message, suggestions)
+
+
+# -- classifiers --------------------------------------------------------------------
+
+
+def _classifier_findings(
+    classifiers: Sequence[tuple[ClassifierRule, RiskModel]],
+    text: str,
+    found: Sequence[Finding],
+    intent: str | None,
+    channel: str,
+) -> list[Finding]:
+    """Sentences a model flags, unless a rule of the same category already points into them.
+
+    One finding per passage and category is enough for the agent; the
+    explicit rule's message and suggestions are the more useful of the two.
+    """
+    findings: list[Finding] = []
+    scored: dict[int, list[tuple[int, int, dict[str, float]]]] = {}
+    for rule, model in classifiers:
+        if not rule.applies(intent, channel):
+            continue
+        units = scored.get(id(model))
+        if units is None:
+            units = scored[id(model)] = [(u.start, u.end, u.scores) for u in model.score(text)]
+        for start, end, scores in units:
+            probability = scores.get(rule.category, 0.0)
+            if probability < rule.threshold:
+                continue
+            if any(f.category == rule.category and f.start < end and start < f.end for f in found):
+                continue
+            finding = _finding(rule, text, start, end, rule.suggestions)
+            message = finding.message.replace("{score}", f"{probability:.0%}")
+            findings.append(dataclasses.replace(finding, message=message))
+    return findings
 
 
 # -- limits -------------------------------------------------------------------------

@@ -88,17 +88,20 @@ def parse_eval_set(lines: Iterable[str], *, source: str = "<eval>") -> list[Eval
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        raw = json.loads(line)
-        text = raw["text"]
-        spans = []
-        for span in raw.get("spans", []):
-            labelled = LabelledSpan(span["category"], span["start"], span["end"])
-            if "text" in span and text[labelled.start : labelled.end] != span["text"]:
-                raise ValueError(f"{source}:{number}: span text {span['text']!r} does not match offsets")
-            spans.append(labelled)
-        items.append(
-            EvalItem(raw["id"], text, tuple(spans), tuple(raw.get("near_miss", [])), raw.get("intent"))
-        )
+        try:
+            raw = json.loads(line)
+            text = raw["text"]
+            spans = []
+            for span in raw.get("spans", []):
+                labelled = LabelledSpan(span["category"], span["start"], span["end"])
+                if "text" in span and text[labelled.start : labelled.end] != span["text"]:
+                    raise ValueError(f"span text {span['text']!r} does not match offsets")
+                spans.append(labelled)
+            item = EvalItem(raw["id"], text, tuple(spans), tuple(raw.get("near_miss", [])), raw.get("intent"))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ValueError(f"{source}:{number}: {detail}") from exc
+        items.append(item)
     return items
 
 

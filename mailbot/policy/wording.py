@@ -11,6 +11,9 @@ one rule of one kind, in the spirit of prose linters such as Vale:
                   intent is one of ``intents``
 ``limit``         at most ``max_words`` per sentence or draft, or at most
                   ``max_sentences`` per draft
+``classifier``    sentences a model trained on the labelled ``examples``
+                  file scores at or above ``threshold`` for the rule's
+                  category (:mod:`mailbot.wording_model`)
 
 Every rule has ``id``, ``category``, ``severity`` (info | warning |
 blocker), ``languages`` (or the file's top-level ``languages`` default) and
@@ -37,7 +40,7 @@ from mailbot.model import Channel, Severity
 from mailbot.policy.wording_pattern import PatternError, parse_pattern
 from mailbot.tomlfile import StrictModel, format_loc, key_line, read_toml
 
-RULE_KINDS: tuple[str, ...] = ("existence", "substitution", "required", "limit")
+RULE_KINDS: tuple[str, ...] = ("existence", "substitution", "required", "limit", "classifier")
 _ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 
@@ -131,7 +134,26 @@ class LimitRule(_RuleBase):
         return self
 
 
-WordingRule = ExistenceRule | RequiredRule | SubstitutionRule | LimitRule
+class ClassifierRule(_RuleBase):
+    """Sentences a model trained on labelled examples scores as this rule's category.
+
+    ``examples`` is a JSONL file of labelled sentences (the format of
+    :mod:`mailbot.wording_eval`), relative to the policy file; ``threshold``
+    the probability from which a sentence is flagged. See :mod:`mailbot.wording_model`.
+    """
+
+    kind: Literal["classifier"]
+    examples: Annotated[str, Field(min_length=1)]
+    threshold: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+
+    @model_validator(mode="after")
+    def _no_exceptions(self) -> ClassifierRule:
+        if self.exceptions:
+            raise ValueError("classifier rules take no 'exceptions': add clean examples instead")
+        return self
+
+
+WordingRule = ExistenceRule | RequiredRule | SubstitutionRule | LimitRule | ClassifierRule
 _RULE_ADAPTER: TypeAdapter[WordingRule] = TypeAdapter(Annotated[WordingRule, Field(discriminator="kind")])
 
 
@@ -231,6 +253,16 @@ def _load_rules(data: dict[str, Any], file: Path, text: str) -> list[tuple[Wordi
         except ValidationError as exc:
             raise _config_error(exc, file, text, prefix=("rules", index), rule_id=rule_id) from exc
         line = key_line(text, ("rules", index, "id"))
+        if isinstance(rule, ClassifierRule):
+            examples = (file.parent / rule.examples).resolve()
+            if not examples.is_file():
+                raise ConfigError(
+                    f"examples file {rule.examples!r} not found (looked for {examples})",
+                    path=str(file),
+                    line=key_line(text, ("rules", index, "examples")) or line,
+                    key=f"rule {rule.id}: examples",
+                )
+            rule = rule.model_copy(update={"examples": str(examples)})
         if not rule.languages:
             raise ConfigError(
                 "no languages: set 'languages' on the rule or at the top of the file",
