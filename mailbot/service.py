@@ -82,7 +82,11 @@ def check_policies(config: Config) -> list[tuple[str, str | None]]:
     loaders: dict[str, Callable[[Path], Any]] = {"intents": load_intent_policy, **_extra_loaders()}
     for name, loader in loaders.items():
         try:
-            loader(files[name])
+            loaded = loader(files[name])
+            if name == "wording":
+                from mailbot.wording import WordingChecker
+
+                WordingChecker(loaded)  # compiles every pattern, trains the classifier rules
         except ConfigError as exc:
             results.append((str(files[name]), str(exc)))
         else:

@@ -116,7 +116,7 @@ class WordingChecker:
         draft = _Draft(text, tokenize(text, language, keep_breaks=True))
         findings = self._pattern_findings(compiled, draft, intent, channel)
         findings += _limit_findings(compiled.limits, draft, intent, channel)
-        findings += _classifier_findings(compiled.classifiers, draft.text, findings, intent, channel)
+        findings += _classifier_findings(compiled.classifiers, draft, findings, intent, channel)
         return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
 
     # -- compiling -----------------------------------------------------------------
@@ -248,7 +248,7 @@ def _finding(
 
 def _classifier_findings(
     classifiers: Sequence[tuple[ClassifierRule, RiskModel]],
-    text: str,
+    draft: _Draft,
     found: Sequence[Finding],
     intent: str | None,
     channel: str,
@@ -259,13 +259,14 @@ def _classifier_findings(
     explicit rule's message and suggestions are the more useful of the two.
     """
     findings: list[Finding] = []
+    text = draft.text
     scored: dict[int, list[tuple[int, int, dict[str, float]]]] = {}
     for rule, model in classifiers:
         if not rule.applies(intent, channel):
             continue
         units = scored.get(id(model))
         if units is None:
-            units = scored[id(model)] = [(u.start, u.end, u.scores) for u in model.score(text)]
+            units = scored[id(model)] = [(u.start, u.end, u.scores) for u in model.score(text, draft.tokens)]
         for start, end, scores in units:
             probability = scores.get(rule.category, 0.0)
             if probability < rule.threshold:

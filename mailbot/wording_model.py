@@ -28,7 +28,6 @@ import hashlib
 import itertools
 import logging
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,18 +37,18 @@ from typing import Any
 import numpy as np
 
 from mailbot.errors import ConfigError
-from mailbot.nlp.tokens import TokenKind, fold, sentences, tokenize
+from mailbot.nlp.tokens import Token, TokenKind, fold, sentences, tokenize
 from mailbot.wording_eval import EvalItem, parse_eval_set
 
 log = logging.getLogger(__name__)
 
 #: Bump when features or training change, so disk caches of older models are not used.
 MODEL_VERSION = "risk-model-1"
+_CHUNK_CACHE_SIZE = 100_000
 #: Regularisation of the logistic regressions (scikit-learn's C).
 C = 10.0
 #: Fewest positive training units a category needs before a model may flag it.
 MIN_POSITIVES = 8
-_CHUNK = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -61,32 +60,68 @@ class ScoredUnit:
     scores: dict[str, float]
 
 
+@dataclass(frozen=True)
+class Unit:
+    """A sentence or clause of a text: its folded words and bigrams, and its whitespace chunks."""
+
+    start: int
+    end: int
+    words: list[str]
+    chunks: list[str]
+    language: str
+
+    @property
+    def features(self) -> list[str]:
+        """Every feature string: words, bigrams, and the character n-grams of each chunk."""
+        out = list(self.words)
+        for chunk in self.chunks:
+            out.extend(_chunk_grams(chunk, self.language))
+        return out
+
+
+def units_of(text: str, tokens: Sequence[Token], language: str) -> list[Unit]:
+    """Split a tokenised text into the units the model scores, with their features.
+
+    ``tokens`` must come from ``tokenize(text, language, keep_breaks=True)``
+    (the wording checker has them already, so a draft is tokenised once).
+    Features: the folded words, word bigrams, and character 2- to 5-grams of
+    each whitespace chunk (cached per chunk: words repeat).
+    """
+    units: list[Unit] = []
+    for sentence in sentences(list(tokens)):
+        inside = [
+            t for t in tokens[sentence.first_token : sentence.end_token] if t.kind is not TokenKind.BREAK
+        ]
+        if language == "th":
+            groups: list[list[Token]] = []
+            for token in inside:
+                if not groups or token.start > groups[-1][-1].end:  # whitespace between: a new clause
+                    groups.append([token])
+                else:
+                    groups[-1].append(token)
+        else:
+            groups = [inside]
+        for group in groups:
+            start, end = group[0].start, group[-1].end
+            words = [t.norm for t in group if t.kind is not TokenKind.PUNCT]
+            words += [f"{a} {b}" for a, b in itertools.pairwise(words)]
+            units.append(Unit(start, end, words, text[start:end].split(), language))
+    return units
+
+
+@lru_cache(maxsize=200_000)
+def _chunk_grams(chunk: str, language: str) -> tuple[str, ...]:
+    padded = f" {fold(chunk, language)} "
+    return tuple("#" + padded[i : i + size] for size in range(2, 6) for i in range(len(padded) - size + 1))
+
+
 def risk_units(text: str, language: str) -> list[tuple[int, int]]:
     """Character spans the model scores: sentences, or for Thai their space-separated clauses."""
-    spans: list[tuple[int, int]] = []
-    for sentence in sentences(tokenize(text, language, keep_breaks=True)):
-        if language != "th":
-            spans.append((sentence.start, sentence.end))
-            continue
-        part = text[sentence.start : sentence.end]
-        spans.extend((sentence.start + m.start(), sentence.start + m.end()) for m in _CHUNK.finditer(part))
-    return spans
+    return [(u.start, u.end) for u in units_of(text, tokenize(text, language, keep_breaks=True), language)]
 
 
-class UnitAnalyzer:
-    """Text -> feature strings: folded words, word bigrams, character n-grams of chunks."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-
-    def __call__(self, text: str) -> list[str]:
-        words = [t.norm for t in tokenize(text, self.language) if t.kind is not TokenKind.PUNCT]
-        features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
-        for chunk in text.split():
-            padded = f" {fold(chunk, self.language)} "
-            for size in range(2, 6):
-                features.extend("#" + padded[i : i + size] for i in range(len(padded) - size + 1))
-        return features
+def _identity(features: list[str]) -> list[str]:
+    return features
 
 
 class RiskModel:
@@ -113,31 +148,65 @@ class RiskModel:
         self.idf = idf  # (features,)
         self.weights = weights  # (features, categories)
         self.bias = bias  # (categories,)
-        self._analyzer = UnitAnalyzer(language)
+        # chunk -> vocabulary indices of its character n-grams (words repeat across drafts)
+        self._chunk_indices: dict[str, tuple[int, ...]] = {}
 
-    def probabilities(self, unit: str) -> Any:
-        """Probability per category (in ``categories`` order) for one unit of text."""
-        counts: dict[int, int] = {}
-        for feature in self._analyzer(unit):
-            index = self.vocabulary.get(feature)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        logits = self.bias
-        if counts:
-            indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            values = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            values *= self.idf[indices]
-            values /= np.sqrt(values @ values) or 1.0
-            logits = values @ self.weights[indices] + self.bias
+    def _known(self, unit: Unit) -> list[int]:
+        """Vocabulary indices of a unit's features, repeated as often as they occur."""
+        vocabulary = self.vocabulary
+        known = [index for word in unit.words if (index := vocabulary.get(word)) is not None]
+        chunk_cache = self._chunk_indices
+        for chunk in unit.chunks:
+            indices = chunk_cache.get(chunk)
+            if indices is None:
+                grams = _chunk_grams(chunk, self.language)
+                indices = tuple(index for gram in grams if (index := vocabulary.get(gram)) is not None)
+                if len(chunk_cache) >= _CHUNK_CACHE_SIZE:
+                    chunk_cache.clear()
+                chunk_cache[chunk] = indices
+            known.extend(indices)
+        return known
+
+    def probabilities(self, units: Sequence[Unit]) -> Any:
+        """Probabilities, one row per unit and one column per category (vectorised per draft)."""
+        rows: list[int] = []
+        columns: list[int] = []
+        for row, unit in enumerate(units):
+            known = self._known(unit)
+            columns.extend(known)
+            rows.extend([row] * len(known))
+        logits = np.tile(self.bias, (len(units), 1))
+        if columns:
+            # (1 + ln tf) * idf per (unit, feature), L2-normalised per unit, times the weights
+            keys = np.asarray(rows, dtype=np.int64) * len(self.idf) + np.asarray(columns, dtype=np.int64)
+            unique, counts = np.unique(keys, return_counts=True)
+            unit_of, feature = np.divmod(unique, len(self.idf))
+            values = (1.0 + np.log(counts)) * self.idf[feature]
+            norms = np.sqrt(np.bincount(unit_of, weights=values * values, minlength=len(units)))
+            values /= norms[unit_of]
+            contributions = values[:, None] * self.weights[feature]
+            for column in range(len(self.categories)):
+                logits[:, column] += np.bincount(
+                    unit_of, weights=contributions[:, column], minlength=len(units)
+                )
         return 1.0 / (1.0 + np.exp(-logits))
 
-    def score(self, text: str) -> list[ScoredUnit]:
-        """Every unit of ``text`` with its probability per category."""
-        out: list[ScoredUnit] = []
-        for start, end in risk_units(text, self.language):
-            row = self.probabilities(text[start:end])
-            out.append(ScoredUnit(start, end, dict(zip(self.categories, map(float, row), strict=True))))
-        return out
+    def score(self, text: str, tokens: Sequence[Token] | None = None) -> list[ScoredUnit]:
+        """Every unit of ``text`` with its probability per category.
+
+        Pass ``tokens`` (``tokenize(text, language, keep_breaks=True)``) when
+        they are at hand, to save tokenising twice.
+        """
+        if tokens is None:
+            tokens = tokenize(text, self.language, keep_breaks=True)
+        units = units_of(text, tokens, self.language)
+        if not units:
+            return []
+        table = self.probabilities(units)
+        return [
+            ScoredUnit(unit.start, unit.end, dict(zip(self.categories, map(float, row), strict=True)))
+            for unit, row in zip(units, table, strict=True)
+        ]
 
     def save(self, path: Path) -> None:
         """Write the arrays to ``path`` (an ``.npz``; atomically, via a temporary file)."""
@@ -170,15 +239,15 @@ class RiskModel:
             )
 
 
-def training_units(items: Sequence[EvalItem], language: str) -> tuple[list[str], list[set[str]]]:
+def training_units(items: Sequence[EvalItem], language: str) -> tuple[list[Unit], list[set[str]]]:
     """The units of every example and the categories of the labelled spans each overlaps."""
-    texts: list[str] = []
+    units: list[Unit] = []
     labels: list[set[str]] = []
     for item in items:
-        for start, end in risk_units(item.text, language):
-            texts.append(item.text[start:end])
-            labels.append({s.category for s in item.spans if s.start < end and start < s.end})
-    return texts, labels
+        for unit in units_of(item.text, tokenize(item.text, language, keep_breaks=True), language):
+            units.append(unit)
+            labels.append({s.category for s in item.spans if s.start < unit.end and unit.start < s.end})
+    return units, labels
 
 
 def fit_risk_model(items: Sequence[EvalItem], language: str, categories: Sequence[str]) -> RiskModel:
@@ -187,9 +256,9 @@ def fit_risk_model(items: Sequence[EvalItem], language: str, categories: Sequenc
     from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped, unused-ignore]
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped, unused-ignore]
 
-    texts, labels = training_units(items, language)
-    vectorizer = TfidfVectorizer(analyzer=UnitAnalyzer(language), sublinear_tf=True)
-    matrix = vectorizer.fit_transform(texts)
+    units, labels = training_units(items, language)
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+    matrix = vectorizer.fit_transform([unit.features for unit in units])
     weights = np.zeros((matrix.shape[1], len(categories)), dtype=np.float64)
     bias = np.zeros(len(categories), dtype=np.float64)
     for column, category in enumerate(categories):

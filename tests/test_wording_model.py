@@ -102,8 +102,10 @@ def test_training_units_take_the_categories_of_overlapping_spans() -> None:
             "spans": [{"category": "guarantee", "start": 13, "end": 25}],
         }
     )
-    texts, labels = training_units(parse_eval_set([line]), "en")
-    assert texts == ["Hello there.", "We guarantee it."]
+    units, labels = training_units(parse_eval_set([line]), "en")
+    assert [(u.start, u.end) for u in units] == [(0, 12), (13, 29)]
+    assert units[1].features[:4] == ["we", "guarantee", "it", "we guarantee"]
+    assert "# gu" in units[1].features and "#it. " in units[1].features
     assert labels == [set(), {"guarantee"}]
 
 
@@ -173,19 +175,21 @@ def test_numpy_scoring_matches_scikit_learn(tmp_path: Path) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from mailbot.wording_model import C, UnitAnalyzer
+    from mailbot.nlp.tokens import tokenize
+    from mailbot.wording_model import C, units_of
 
     path = _write_examples(tmp_path / "ex.jsonl", GUARANTEES, CLEAN)
     items = parse_eval_set(path.read_text().splitlines())
     model = fit_risk_model(items, "en", ["guarantee"])
-    texts, labels = training_units(items, "en")
-    vectorizer = TfidfVectorizer(analyzer=UnitAnalyzer("en"), sublinear_tf=True)
+    units, labels = training_units(items, "en")
+    vectorizer = TfidfVectorizer(analyzer=lambda features: features, sublinear_tf=True)
     reference = LogisticRegression(
         C=C, class_weight="balanced", solver="liblinear", dual=True, random_state=0, max_iter=1000
-    ).fit(vectorizer.fit_transform(texts), ["guarantee" in found for found in labels])
+    ).fit(vectorizer.fit_transform([u.features for u in units]), ["guarantee" in found for found in labels])
     probes = ["We promise a refund today.", "Thanks for waiting.", "zebra xylophone"]
-    expected = reference.predict_proba(vectorizer.transform(probes))[:, 1]
-    got = [model.probabilities(text)[0] for text in probes]
+    features = [units_of(t, tokenize(t, "en", keep_breaks=True), "en")[0].features for t in probes]
+    expected = reference.predict_proba(vectorizer.transform(features))[:, 1]
+    got = [model.score(text)[0].scores["guarantee"] for text in probes]
     assert np.allclose(got, expected, atol=1e-9)
 
 
@@ -199,7 +203,7 @@ def test_the_disk_cache_round_trips_and_retrains_on_change(tmp_path: Path) -> No
 
     loaded = RiskModel.load(stored[0])
     probe = "I promise it will be fixed."
-    assert np.array_equal(loaded.probabilities(probe), first.probabilities(probe))
+    assert loaded.score(probe) == first.score(probe)
     _write_examples(path, GUARANTEES[:-1], CLEAN)
     risk_model(path, "en", ["guarantee"], cache_dir=cache)
     assert len(list(cache.glob("*.npz"))) == 2
@@ -209,4 +213,6 @@ def test_the_disk_cache_round_trips_and_retrains_on_change(tmp_path: Path) -> No
     _cached_model.cache_clear()
     _write_examples(path, GUARANTEES, CLEAN)
     again = risk_model(path, "en", ["guarantee"], cache_dir=cache)
-    assert np.allclose(again.probabilities(probe), first.probabilities(probe))
+    assert again.score(probe)[0].scores["guarantee"] == pytest.approx(
+        first.score(probe)[0].scores["guarantee"]
+    )
