@@ -3,7 +3,7 @@
 Goal (issue "Wording rules and the compliance gate"): at least 1,000 typical
 120-word drafts per second per language on one core, because the review UI
 re-checks the draft on every edit. Drafts are made by joining sentences of
-the dev evaluation set (data/wording_eval/<lang>.dev.jsonl: risky ones and
+the dev evaluation set (policies/wording/examples/<lang>.jsonl: risky ones and
 clean near-misses) until a draft reaches about 120 words (Thai: segmented
 words), in a different order for every draft so nothing can be cached.
 
@@ -32,7 +32,7 @@ TARGET_WORDS = 120
 
 
 def _sentences(language: str) -> list[str]:
-    path = REPO / "data" / "wording_eval" / f"{language}.dev.jsonl"
+    path = RULES / "examples" / f"{language}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     # the long-sentence examples alone are half a draft: leave them out of the mix
     return [row["text"] for row in rows if not any(s["category"] == "length" for s in row["spans"])]

@@ -1,6 +1,6 @@
 """Measure wording rules against a labelled evaluation set.
 
-An evaluation set (``data/wording_eval/<lang>.<split>.jsonl``) holds one
+An evaluation set holds one
 JSON object per line::
 
     {"id": "en.dev.001", "text": "...", "intent": null,
@@ -20,13 +20,21 @@ category:
 
 Scoring is a pure function of the items and the findings, so tests can feed
 it hand-made findings; :func:`evaluate` runs a checker for convenience, and
-``python -m mailbot.wording_eval [--split test] [-v]`` prints the table of
-every language (``-v`` lists each miss and false alarm).
+``python -m mailbot.wording_eval [--split test] [--rules-only] [-v]`` prints
+the table of every language (``-v`` lists each miss and false alarm).
+
+Where the sets live: the **dev** split is the wording policy's own labelled
+examples, ``policies/wording/examples/<lang>.jsonl``: the rules are written
+against it and the classifier rules are trained on it, so dev figures show
+fit, not generalisation. The **test** split, ``data/wording_eval/<lang>.test.jsonl``,
+is held out: written by someone who had not seen the rules, never used to
+tune them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,6 +45,7 @@ from typing import TYPE_CHECKING
 from mailbot.model import Finding
 
 if TYPE_CHECKING:
+    from mailbot.policy.wording import WordingPolicy
     from mailbot.wording import WordingChecker
 
 
@@ -175,20 +184,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mailbot.wording_eval")
     parser.add_argument("--split", default="test", choices=["dev", "test"])
     parser.add_argument("--rules", type=Path, default=Path("policies/wording"))
-    parser.add_argument("--data", type=Path, default=Path("data/wording_eval"))
+    parser.add_argument(
+        "--data", type=Path, default=Path("data/wording_eval"), help="where the held-out test splits are"
+    )
+    parser.add_argument(
+        "--rules-only", action="store_true", help="leave out the classifier rules (they are trained on dev)"
+    )
     parser.add_argument("--language", action="append", help="only this language (repeatable)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     policy = load_wording_policy(args.rules)
+    if args.rules_only:
+        policy = without_classifiers(policy)
     checker = WordingChecker(policy)
     for language in args.language or sorted(policy.languages):
-        path = args.data / f"{language}.{args.split}.jsonl"
+        path = eval_path(args.split, language, rules=args.rules, data=args.data)
         if not path.exists():
             continue
         items = load_eval_set(path)
         scores = evaluate(items, _checker_for(checker, language), policy.categories)
         sys.stdout.write("\n".join(format_scores(language, scores, verbose=args.verbose)) + "\n")
     return 0
+
+
+def eval_path(split: str, language: str, *, rules: Path, data: Path) -> Path:
+    """Where a split lives: dev is the rules' own examples, test is held out in ``data``."""
+    if split == "dev":
+        return rules / "examples" / f"{language}.jsonl"
+    return data / f"{language}.{split}.jsonl"
+
+
+def without_classifiers(policy: WordingPolicy) -> WordingPolicy:
+    """The same policy without its classifier rules (to score the phrase rules alone)."""
+    from mailbot.policy.wording import ClassifierRule
+
+    rules = tuple(rule for rule in policy.rules if not isinstance(rule, ClassifierRule))
+    return dataclasses.replace(policy, rules=rules)
 
 
 def _checker_for(checker: WordingChecker, language: str) -> Callable[[str, str | None], list[Finding]]:

@@ -4,7 +4,7 @@ Phrase rules are precise but only catch the phrasings someone thought of;
 held-out sentences by another author showed recall of 0.2-0.6 for tone in
 Dutch, Latvian and Thai. A ``classifier`` rule (see
 :mod:`mailbot.policy.wording`) adds a model trained on the labelled example
-sentences of ``data/wording_eval/<lang>.dev.jsonl`` (the format of
+sentences of ``policies/wording/examples/<lang>.jsonl`` (the format of
 :mod:`mailbot.wording_eval`): for every category it scores each sentence
 (for Thai, each space-separated clause, because Thai writes sentences as
 runs of clauses) and flags the ones it thinks carry that risk.
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 #: Bump when features or training change, so disk caches of older models are not used.
 MODEL_VERSION = "risk-model-1"
 _CHUNK_CACHE_SIZE = 100_000
+#: "balanced" weighs risky and clean sentences equally; None keeps the examples' own proportions.
+CLASS_WEIGHT: str | None = "balanced"
 #: Regularisation of the logistic regressions (scikit-learn's C).
 C = 10.0
 #: Fewest positive training units a category needs before a model may flag it.
@@ -95,7 +97,12 @@ def units_of(text: str, tokens: Sequence[Token], language: str) -> list[Unit]:
         if language == "th":
             groups: list[list[Token]] = []
             for token in inside:
-                if not groups or token.start > groups[-1][-1].end:  # whitespace between: a new clause
+                # whitespace between starts a new clause, except around a number
+                # ("ภายใน 7 วัน" is one clause: Thai writers space numbers off)
+                previous = groups[-1][-1] if groups else None
+                if previous is None or (
+                    token.start > previous.end and TokenKind.NUMBER not in (token.kind, previous.kind)
+                ):
                     groups.append([token])
                 else:
                     groups[-1].append(token)
@@ -250,7 +257,13 @@ def training_units(items: Sequence[EvalItem], language: str) -> tuple[list[Unit]
     return units, labels
 
 
-def fit_risk_model(items: Sequence[EvalItem], language: str, categories: Sequence[str]) -> RiskModel:
+def fit_risk_model(
+    items: Sequence[EvalItem],
+    language: str,
+    categories: Sequence[str],
+    *,
+    class_weight: str | None = CLASS_WEIGHT,
+) -> RiskModel:
     """Train the vectoriser and one logistic regression per category (pure, deterministic)."""
     # scikit-learn ships no type information.
     from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped, unused-ignore]
@@ -271,7 +284,7 @@ def fit_risk_model(items: Sequence[EvalItem], language: str, categories: Sequenc
             )
         # liblinear's dual solver: fast when features far outnumber sentences.
         model = LogisticRegression(
-            C=C, class_weight="balanced", solver="liblinear", dual=True, random_state=0, max_iter=1000
+            C=C, class_weight=class_weight, solver="liblinear", dual=True, random_state=0, max_iter=1000
         ).fit(matrix, target)
         weights[:, column] = model.coef_[0]
         bias[column] = model.intercept_[0]

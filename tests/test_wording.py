@@ -261,9 +261,8 @@ patterns = ["{alternatives} {alternatives} {alternatives} {alternatives}"]
 
 @pytest.mark.parametrize("language", ["en", "nl", "lv", "th"])
 def test_shipped_rules_give_exact_spans_on_every_eval_text(shipped: WordingChecker, language: str) -> None:
-    lines = (
-        (REPO / "data" / "wording_eval" / f"{language}.dev.jsonl").read_text(encoding="utf-8").splitlines()
-    )
+    examples = REPO / "policies" / "wording" / "examples" / f"{language}.jsonl"
+    lines = examples.read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines] + ["", "\n\n", "   "]
     flagged = 0
     for text in texts:
