@@ -294,3 +294,37 @@ def check(app: App, fmt: str, phrasebank_dir: Path | None) -> None:
         click.echo(f"phrasebank {root}: {verdict} ({len(errors)} errors, {warnings} warnings)")
     if errors:
         raise SystemExit(1)
+
+
+@phrasebank.command("examples")
+@click.option(
+    "--phrasebank",
+    "phrasebank_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Phrasebank folder.",
+)
+@click.option("--write", is_flag=True, help="Append the new sentences (default: only list them).")
+@pass_app
+def examples(app: App, phrasebank_dir: Path | None, write: bool) -> None:
+    """Add the phrasebank's rendered sentences to the wording examples as clean sentences.
+
+    The classifier rules learn what clean text looks like from
+    policies/wording/examples/<lang>.jsonl; run this after changing the
+    phrasebank so its greetings and closings are never flagged.
+    """
+    from mailbot.phrasebank_examples import new_example_lines, rendered_sentences
+
+    config = _config(app)
+    folder = _policies_dir(config) / "wording" / "examples"
+    sentences = rendered_sentences(_phrasebank_dir(config, phrasebank_dir), _intents(config))
+    for language, found in sentences.items():
+        path = folder / f"{language}.jsonl"
+        existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        lines = new_example_lines(language, existing, found)
+        if write and lines:
+            folder.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write("".join(line + "\n" for line in lines))
+        verb = "added" if write else "would add"
+        click.echo(f"{path}: {verb} {len(lines)} clean sentence(s) of {len(found)} in the phrasebank")
