@@ -205,67 +205,47 @@ class Daemon:
     # -- lifecycle ----------------------------------------------------------
 
     def _schedule(self, scheduler: AsyncIOScheduler) -> None:
-        defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
         settings = self.config.settings
-        for poller in service.folder_pollers(self.config):
+        daemon = settings.daemon
+
+        def every(job: Callable[[], Any], name: str, seconds: float, *, start_now: bool = True) -> None:
+            """An interval job that never overlaps itself and catches up once after a pause."""
+            first = {"next_run_time": _now()} if start_now else {}
             scheduler.add_job(
-                self._job(poller.source, functools.partial(self.scan_folder, poller)),
+                job,
                 "interval",
-                seconds=poller_interval(settings, poller),
-                id=poller.source,
-                next_run_time=_now(),
-                **defaults,
+                seconds=seconds,
+                id=name,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=30,
+                **first,
             )
-        scheduler.add_job(
-            self._job("pipeline", self.sweep_pipeline),
-            "interval",
-            seconds=settings.daemon.pipeline_interval,
-            id="pipeline",
-            next_run_time=_now(),
-            **defaults,
-        )
-        scheduler.add_job(
-            self._async_job("outbox", self.deliver_outbox),
-            "interval",
-            seconds=settings.daemon.outbox_interval,
-            id="outbox",
-            next_run_time=_now(),
-            **defaults,
-        )
-        scheduler.add_job(
-            self._async_job("notices", self.deliver_sla_mail),
-            "interval",
-            seconds=settings.daemon.outbox_interval,
-            id="notices",
-            next_run_time=_now(),
-            **defaults,
-        )
-        if settings.daemon.retrain:
+
+        for poller in service.folder_pollers(self.config):
+            scan = functools.partial(self.scan_folder, poller)
+            every(self._job(poller.source, scan), poller.source, poller_interval(settings, poller))
+        every(self._job("pipeline", self.sweep_pipeline), "pipeline", daemon.pipeline_interval)
+        every(self._async_job("outbox", self.deliver_outbox), "outbox", daemon.outbox_interval)
+        every(self._async_job("notices", self.deliver_sla_mail), "notices", daemon.outbox_interval)
+        if daemon.retrain:
             scheduler.add_job(
                 self._job("retrain", self.retrain_intents),
                 "cron",
-                hour=settings.daemon.retrain_time.hour,
-                minute=settings.daemon.retrain_time.minute,
+                hour=daemon.retrain_time.hour,
+                minute=daemon.retrain_time.minute,
                 id="retrain",
                 coalesce=True,
                 max_instances=1,
                 misfire_grace_time=3600,
             )
-        scheduler.add_job(
+        every(
             self._job("policies", self.watch_policies),
-            "interval",
-            seconds=settings.daemon.policy_watch_interval,
-            id="policies",
-            **defaults,
+            "policies",
+            daemon.policy_watch_interval,
+            start_now=False,
         )
-        scheduler.add_job(
-            self._job("sla", self.sla_sweep),
-            "interval",
-            seconds=settings.daemon.sla_interval,
-            id="sla",
-            next_run_time=_now(),
-            **defaults,
-        )
+        every(self._job("sla", self.sla_sweep), "sla", daemon.sla_interval)
 
     def _imap_error(self, source: str, error: SourceError) -> None:
         log.error("%s", error)

@@ -85,6 +85,16 @@ def _mailbox(config: Config | None, name: str | None) -> MailboxIdentity:
     return MailboxIdentity(display_name=box.display_name or box.name, address=box.address, signature=box.name)
 
 
+#: ``--phrasebank DIR``, shared by ``draft`` and the ``phrasebank`` commands.
+phrasebank_option = click.option(
+    "--phrasebank",
+    "phrasebank_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Phrasebank folder.",
+)
+
+
 def _phrasebank_dir(config: Config | None, option: Path | None) -> Path:
     if option is not None:
         return option
@@ -188,13 +198,7 @@ def _write_pdf(reply: ProposedReply, folder: Path, phrasebank: Any) -> Path | No
     default=None,
     help="Mailbox the reply comes from (default: the first configured).",
 )
-@click.option(
-    "--phrasebank",
-    "phrasebank_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Phrasebank folder.",
-)
+@phrasebank_option
 @click.option(
     "--pdf-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -262,13 +266,7 @@ def phrasebank() -> None:
 
 @phrasebank.command("check")
 @format_option
-@click.option(
-    "--phrasebank",
-    "phrasebank_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Phrasebank folder.",
-)
+@phrasebank_option
 @pass_app
 def check(app: App, fmt: str, phrasebank_dir: Path | None) -> None:
     """Check that every intent has a template in every language, and that all render cleanly.
@@ -297,13 +295,7 @@ def check(app: App, fmt: str, phrasebank_dir: Path | None) -> None:
 
 
 @phrasebank.command("examples")
-@click.option(
-    "--phrasebank",
-    "phrasebank_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Phrasebank folder.",
-)
+@phrasebank_option
 @click.option("--write", is_flag=True, help="Append the new sentences (default: only list them).")
 @pass_app
 def examples(app: App, phrasebank_dir: Path | None, write: bool) -> None:
