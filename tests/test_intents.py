@@ -324,6 +324,6 @@ def test_every_language_has_candidate_configs() -> None:
     for language in LANGUAGES:
         names = sorted(p.stem for p in (configs / language).glob("*.cfg"))
         if language == "th":  # character n-grams across word boundaries only matter without spaces
-            assert names == ["bow", "bow_chunks", "bow_chunks_wide", "bow_words"]
+            assert names == ["bow", "bow_chunks", "bow_chunks_blocks_wide", "bow_chunks_wide", "bow_words"]
         else:
-            assert names == ["bow", "bow_wide", "bow_words"], language
+            assert names == ["bow", "bow_blocks_wide", "bow_wide", "bow_words"], language

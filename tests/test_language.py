@@ -27,6 +27,7 @@ from mailbot.nlp.language import (
     SUPPORTED,
     UNKNOWN,
     LanguageDetector,
+    ScriptCounts,
     count_scripts,
     detect_language,
     own_words,
@@ -242,3 +243,29 @@ def test_any_text_gets_an_answer(text: str) -> None:
     language, confidence = detect_language(text)
     assert language in {*SUPPORTED, UNKNOWN}
     assert 0.0 <= confidence <= 1.0
+
+
+def _count_scripts_by_character(text: str) -> ScriptCounts:
+    """The definition count_scripts implements with regular expressions."""
+    latin = thai = other = 0
+    for ch in text:
+        code = ord(ch)
+        if 0x0E01 <= code <= 0x0E4E:
+            thai += 1
+        elif ch.isalpha():
+            if code < 0x0250 or 0x1E00 <= code <= 0x1EFF:
+                latin += 1
+            else:
+                other += 1
+    return ScriptCounts(latin, thai, other)
+
+
+def test_count_scripts_matches_its_definition_on_every_character() -> None:
+    every = "".join(chr(code) for code in range(0x20000) if not 0xD800 <= code <= 0xDFFF)
+    assert count_scripts(every) == _count_scripts_by_character(every)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_count_scripts_matches_its_definition_on_any_text(text: str) -> None:
+    assert count_scripts(text) == _count_scripts_by_character(text)

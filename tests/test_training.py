@@ -8,9 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import pytest
 import spacy
 from spacy.pipeline import TextCategorizer
+from spacy.tokens import Doc
 
 from mailbot.nlp import intent_spacy
 from mailbot.nlp.intent_baseline import BASELINES, train_baseline
@@ -218,6 +220,41 @@ def test_idf_zeroes_what_training_never_saw() -> None:
     assert weight[rare] > weight[common] > 0.0
 
 
+def test_block_norm_gives_words_and_characters_unit_length_each() -> None:
+    nlp = spacy.blank("lv")
+    doc = nlp("Sveiki, kur ir mana paka? Pasūtījums kavējas jau nedēļu.")
+    whole = intent_spacy.ngram_features(2, 3, 5, 1024)
+    blocks = intent_spacy.ngram_features(2, 3, 5, 1024, block_norm=True)
+    for layer in (whole, blocks):
+        layer.initialize()
+    (keys, values, _), _ = whole([doc], is_train=False)
+    (block_keys, block_values, _), _ = blocks([doc], is_train=False)
+    assert keys.tolist() == block_keys.tolist()
+    assert np.dot(values, values) == pytest.approx(1.0, rel=1e-5)
+    (word_keys, _), (char_keys, _) = intent_spacy.doc_feature_blocks(doc, 2, 3, 5)
+    words = block_values[: len(word_keys)]
+    chars = block_values[len(word_keys) :]
+    assert len(chars) == len(char_keys) > len(word_keys) > 0
+    assert np.dot(words, words) == pytest.approx(1.0, rel=1e-5)
+    assert np.dot(chars, chars) == pytest.approx(1.0, rel=1e-5)
+    # under one norm the many character n-grams take most of the length
+    assert np.dot(values[: len(word_keys)], values[: len(word_keys)]) < 0.3
+
+
+def test_only_the_attributes_features_read_are_computed_for_new_words() -> None:
+    nlp = intent_spacy.keep_feature_attrs(spacy.blank("en"))
+    doc = nlp("Order 48213: can't log in!!")
+    assert [t.norm_ for t in doc] == ["order", "48213", ":", "can", "not", "log", "in", "!", "!"]
+    assert [t.is_punct for t in doc] == [False, False, True, False, False, False, False, True, True]
+    full = spacy.blank("en")
+    for text in ("Order 48213: can't log in!!", "Ik wil   mijn geld terug."):
+        assert _blocks(intent_spacy.keep_feature_attrs(spacy.blank("en"))(text)) == _blocks(full(text))
+
+
+def _blocks(doc: Doc) -> list[list[float]]:
+    return [array.tolist() for block in intent_spacy.doc_feature_blocks(doc, 2, 3, 5) for array in block]
+
+
 # -- training ---------------------------------------------------------------------------
 
 
@@ -244,7 +281,7 @@ def test_the_candidate_with_the_best_dev_score_is_chosen(tmp_path: Path) -> None
     result = train_language(
         "en", split[Split.TRAIN], split[Split.DEV], seed=1, config_dir=small_configs(tmp_path)
     )
-    assert {c.name for c in result.candidates} == {"bow", "bow_wide", "bow_words"}
+    assert {c.name for c in result.candidates} == {"bow", "bow_blocks_wide", "bow_wide", "bow_words"}
     assert result.chosen.dev.macro_f1 == max(c.dev.macro_f1 for c in result.candidates)
     assert result.labels == SMALL_INTENTS
     assert result.chosen.dev.accuracy > 0.5  # it learned something (chance is 1/3)

@@ -38,8 +38,7 @@ class Classifier:
         # The subject is often ours ("Re: Your refund") or boilerplate: the
         # language is read from the customer's own words, and from the
         # subject only when the body has too few letters to tell.
-        letters = sum(ch.isalpha() for ch in text)
-        language, language_confidence = self.detect(text if letters >= 12 else content)
+        language, language_confidence = self.detect(text if _has_letters(text, 12) else content)
         entity_language = language if language != "unknown" else "en"
         entities = self.extract(content, entity_language, reference)
         ranked = self.intents(content, language) if self.intents is not None else []
@@ -54,3 +53,13 @@ class Classifier:
             entities=entities,
             deadline=self.deadline(entities),
         )
+
+
+def _has_letters(text: str, count: int) -> bool:
+    """Whether ``text`` has at least ``count`` letters (stops counting there)."""
+    for ch in text:
+        if ch.isalpha():
+            count -= 1
+            if count <= 0:
+                return True
+    return count <= 0

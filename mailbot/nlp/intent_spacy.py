@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import numpy as np
+from spacy.attrs import IS_PUNCT, IS_SPACE, LOWER, NORM, ORTH
 from spacy.language import Language
 
 # spaCy's stable 64-bit MurmurHash of a string (compiled; no type information).
@@ -96,6 +97,25 @@ def create_thai_tokenizer() -> Callable[[Language], ThaiTokenizer]:
 
 registry.tokenizers.register("mailbot.ThaiTokenizer.v1", func=create_thai_tokenizer)
 
+#: The lexical attributes the classifier reads (NORM is computed from LOWER).
+FEATURE_ATTRS = frozenset({NORM, LOWER, IS_PUNCT, IS_SPACE})
+
+
+def keep_feature_attrs(nlp: Language) -> Language:
+    """Compute only the lexical attributes the classifier reads for new words.
+
+    spaCy computes some twenty attributes (shape, stop word, like_url...)
+    in Python for every string it has not seen; customer mail is full of
+    those (order numbers, names, e-mail addresses), and the unused ones
+    cost about two thirds of the time of a new word. The classifier's
+    features use norms and the punctuation and space flags only, so
+    predictions are unchanged.
+    """
+    vocab: Any = nlp.vocab  # the compiled Vocab declares no lex_attr_getters for type checkers
+    getters = vocab.lex_attr_getters
+    vocab.lex_attr_getters = {attr: get for attr, get in getters.items() if attr in FEATURE_ATTRS}
+    return nlp
+
 
 @lru_cache(maxsize=200_000)
 def word_features(word: str, language: str, char_min: int, char_max: int) -> tuple[int, tuple[int, ...]]:
@@ -110,19 +130,40 @@ def word_features(word: str, language: str, char_min: int, char_max: int) -> tup
 
 
 @lru_cache(maxsize=200_000)
-def chunk_features(chunk: str, language: str, char_min: int, char_max: int) -> tuple[int, ...]:
-    """Hashes of the character n-grams of one whitespace-delimited chunk, folded and padded."""
+def chunk_features(chunk: str, language: str, char_min: int, char_max: int) -> Any:
+    """Hashes of the character n-grams of one whitespace-delimited chunk, folded and padded.
+
+    A read-only uint64 array (it is cached and shared).
+    """
     padded = f" {fold(chunk, language)} "
     grams: list[int] = []
     for size in range(char_min, char_max + 1):
         grams.extend(hash_string("k" + padded[i : i + size]) for i in range(len(padded) - size + 1))
-    return tuple(grams)
+    array = np.asarray(grams, dtype=_UINT64)
+    array.flags.writeable = False
+    return array
 
 
 def doc_features(
     doc: Doc, word_ngrams: int, char_min: int, char_max: int, char_scope: str = "word"
 ) -> tuple[Any, Any]:
     """Unique feature keys of one doc and their sublinear counts (1 + log count).
+
+    Both blocks of :func:`doc_feature_blocks` in one array.
+    """
+    (word_keys, word_tf), (char_keys, char_tf) = doc_feature_blocks(
+        doc, word_ngrams, char_min, char_max, char_scope
+    )
+    return np.concatenate([word_keys, char_keys]), np.concatenate([word_tf, char_tf])
+
+
+def doc_feature_blocks(
+    doc: Doc, word_ngrams: int, char_min: int, char_max: int, char_scope: str = "word"
+) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """Word n-gram keys and character n-gram keys of one doc, each with sublinear counts.
+
+    Each block is ``(unique keys, 1 + log count)``. Word and character keys
+    are hashed with different prefixes, so the two blocks never share a key.
 
     ``char_scope`` says where character n-grams come from: ``"word"``, each
     token (what inflected Dutch and Latvian need); ``"chunk"``, each run of
@@ -132,26 +173,51 @@ def doc_features(
     """
     language = doc.lang_
     words: list[int] = []
-    grams: list[int] = []
-    word_chars = char_scope == "word"
-    for token in doc:
-        if token.is_punct or token.is_space:
+    grams: list[Any] = []
+    strings = doc.vocab.strings
+    word_char_min = char_min if char_scope == "word" else 0
+    # spaCy's norm expands contractions (n't -> not); Thai has no norms to add.
+    # One array call instead of a Token object per word: this loop runs per message.
+    rows = doc.to_array([ORTH if language == "th" else NORM, IS_PUNCT, IS_SPACE]).tolist()
+    for key, is_punct, is_space in rows:
+        if is_punct or is_space:
             continue
-        # spaCy's norm expands contractions (n't -> not); Thai has no norms to add.
-        text = token.text if language == "th" else token.norm_
-        word, chars = word_features(text, language, char_min if word_chars else 0, char_max)
+        word, chars = _features_of_key(strings, key, language, word_char_min, char_max)
         words.append(word)
-        grams.extend(chars)
+        grams.append(chars)
     if char_scope == "chunk" and char_min > 0:
-        for chunk in doc.text.split():
-            grams.extend(chunk_features(chunk, language, char_min, char_max))
+        grams.extend(chunk_features(chunk, language, char_min, char_max) for chunk in doc.text.split())
     unigrams = np.asarray(words, dtype=_UINT64)
-    parts = [unigrams, np.asarray(grams, dtype=_UINT64)]
+    parts = [unigrams]
     for size in range(2, word_ngrams + 1):
         if len(words) >= size:
             parts.append(_ngrams(unigrams, size))
-    keys, counts = np.unique(np.concatenate(parts), return_counts=True)
-    return keys, 1.0 + np.log(counts.astype(np.float32))
+    char_keys = np.concatenate(grams) if grams else np.zeros(0, dtype=_UINT64)
+    return _sublinear_counts(np.concatenate(parts)), _sublinear_counts(char_keys)
+
+
+_KEY_CACHE: dict[tuple[int, str, int, int], tuple[int, Any]] = {}
+_KEY_CACHE_SIZE = 200_000
+
+
+def _features_of_key(strings: Any, key: int, language: str, char_min: int, char_max: int) -> tuple[int, Any]:
+    """:func:`word_features` by the string's hash, the character n-grams as an array (cached)."""
+    cache_key = (key, language, char_min, char_max)
+    found = _KEY_CACHE.get(cache_key)
+    if found is None:
+        word, chars = word_features(strings[key], language, char_min, char_max)
+        array = np.asarray(chars, dtype=_UINT64)
+        array.flags.writeable = False  # cached and shared
+        found = (word, array)
+        if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[cache_key] = found
+    return found
+
+
+def _sublinear_counts(keys: Any) -> tuple[Any, Any]:
+    unique, counts = np.unique(keys, return_counts=True)
+    return unique, 1.0 + np.log(counts.astype(np.float32))
 
 
 def _ngrams(unigrams: Any, size: int) -> Any:
@@ -166,9 +232,20 @@ FEATURES_LAYER = "mailbot_ngram_features"
 
 
 def ngram_features(
-    word_ngrams: int, char_min: int, char_max: int, idf_buckets: int, char_scope: str = "word"
+    word_ngrams: int,
+    char_min: int,
+    char_max: int,
+    idf_buckets: int,
+    char_scope: str = "word",
+    block_norm: bool = False,
 ) -> Model[list[Doc], Features]:
     """Docs -> hashed features weighted like TF-IDF: (1 + log tf) * idf, L2-normalised.
+
+    With ``block_norm`` the word block and the character block are each
+    normalised to length 1 (as scikit-learn's ``FeatureUnion`` of two TF-IDF
+    vectorisers does); otherwise the whole vector is. A message has many
+    more character n-grams than words, so under one norm the characters
+    drown the words; separate norms give each block equal say.
 
     The inverse document frequencies live in the ``idf`` parameter, one per
     hash bucket (``key % idf_buckets``), set from the whole training set by
@@ -182,15 +259,22 @@ def ngram_features(
             model.set_param("idf", cast(Floats1d, np.ones((idf_buckets,), dtype=np.float32)))
 
     def forward(model: Model[list[Doc], Features], docs: list[Doc], is_train: bool) -> tuple[Features, Any]:
-        idf = model.get_param("idf")
+        idf: Any = model.get_param("idf")
         keys: list[Any] = []
         values: list[Any] = []
         for doc in docs:
-            doc_keys, tf = doc_features(doc, word_ngrams, char_min, char_max, char_scope)
-            weights = tf * idf[doc_keys % _UINT64(idf_buckets)]
-            norm = math.sqrt(float(np.dot(weights, weights))) or 1.0
+            (word_keys, word_tf), (char_keys, char_tf) = doc_feature_blocks(
+                doc, word_ngrams, char_min, char_max, char_scope
+            )
+            doc_keys = np.concatenate([word_keys, char_keys])
+            weights = np.concatenate([word_tf, char_tf]) * idf[doc_keys % _UINT64(idf_buckets)]
+            if block_norm:
+                split = len(word_keys)
+                weights = np.concatenate([_normalised(weights[:split]), _normalised(weights[split:])])
+            else:
+                weights = _normalised(weights)
             keys.append(doc_keys)
-            values.append((weights / norm).astype(np.float32))
+            values.append(weights.astype(np.float32))
         lengths = np.asarray([len(k) for k in keys], dtype=np.int32)
         empty = not keys
         out = (
@@ -210,8 +294,15 @@ def ngram_features(
             "char_min": char_min,
             "char_max": char_max,
             "char_scope": char_scope,
+            "block_norm": block_norm,
         },
     )
+
+
+def _normalised(weights: Any) -> Any:
+    """``weights`` scaled to Euclidean length 1 (unchanged when all zero)."""
+    norm = math.sqrt(float(np.dot(weights, weights))) or 1.0
+    return weights / norm
 
 
 def fit_idf(model: Model[Any, Any], docs: Iterable[Doc]) -> bool:
@@ -247,6 +338,7 @@ def build_hashed_ngram_bow(
     length: int = 2**16,
     idf_buckets: int = 2**18,
     char_scope: str = "word",
+    block_norm: bool = False,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     """Sparse linear text classifier over folded word and character n-grams.
@@ -269,7 +361,7 @@ def build_hashed_ngram_bow(
         ),
     )
     model: Model[list[Doc], Floats2d] = chain(
-        ngram_features(word_ngrams, char_min, char_max, idf_buckets, char_scope),
+        ngram_features(word_ngrams, char_min, char_max, idf_buckets, char_scope, block_norm),
         resizable_layer,
         softmax_activation(),
     )

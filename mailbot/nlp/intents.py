@@ -153,7 +153,8 @@ def load_pipeline(path: Path) -> Any:
     """Load one language's spaCy pipeline; any failure becomes an :class:`IntentModelError`."""
     import spacy
 
-    from mailbot.nlp import intent_spacy  # noqa: F401 - registers the Thai tokenizer and architecture
+    # Registers the Thai tokenizer and the architecture before spaCy reads the config.
+    from mailbot.nlp import intent_spacy
 
     if not (path / "config.cfg").is_file():
         raise IntentModelError(f"{path}: missing or not a spaCy pipeline (no config.cfg)")
@@ -169,7 +170,7 @@ def load_pipeline(path: Path) -> Any:
         ) from exc
     if "textcat" not in nlp.pipe_names:
         raise IntentModelError(f"{path}: the pipeline has no textcat component")
-    return nlp
+    return intent_spacy.keep_feature_attrs(nlp)
 
 
 class IntentModel:

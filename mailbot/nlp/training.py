@@ -104,7 +104,8 @@ def read_config(path: Path, language: str) -> Config:
 
 def build_pipeline(config: Config) -> Language:
     """A blank pipeline with the config's components (no weights yet)."""
-    return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    return intent_spacy.keep_feature_attrs(nlp)
 
 
 def rank(cats: dict[str, float]) -> list[tuple[str, float]]:
