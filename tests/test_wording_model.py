@@ -11,7 +11,7 @@ import pytest
 from mailbot.errors import ConfigError
 from mailbot.policy.wording import load_wording_policy
 from mailbot.wording import WordingChecker
-from mailbot.wording_eval import parse_eval_set
+from mailbot.wording_eval import EvalItem, load_eval_set, parse_eval_set
 from mailbot.wording_model import fit_risk_model, risk_model, risk_units, training_units
 
 GUARANTEES = [
@@ -216,3 +216,18 @@ def test_the_disk_cache_round_trips_and_retrains_on_change(tmp_path: Path) -> No
     assert again.score(probe)[0].scores["guarantee"] == pytest.approx(
         first.score(probe)[0].scores["guarantee"]
     )
+
+
+def test_the_approved_phrasebank_weighs_more_than_other_clean_examples() -> None:
+    shipped = Path(__file__).resolve().parent.parent / "policies" / "wording" / "examples" / "en.jsonl"
+    items = [i for i in load_eval_set(shipped) if ".phrasebank." not in i.id]
+    sentence = "Your question about the law and your legal rights is with our team."
+
+    def clean(item_id: str) -> EvalItem:
+        return EvalItem(item_id, sentence)
+
+    as_dev = fit_risk_model([*items, clean("en.dev.99999")], "en", ["legal_statement"])
+    as_phrasebank = fit_risk_model([*items, clean("en.phrasebank.999")], "en", ["legal_statement"])
+    dev_score = as_dev.score(sentence)[0].scores["legal_statement"]
+    approved_score = as_phrasebank.score(sentence)[0].scores["legal_statement"]
+    assert approved_score < dev_score
