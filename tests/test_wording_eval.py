@@ -135,7 +135,8 @@ def test_eval_sets_are_consistent(language: str, split: str) -> None:
     labelled = {span.category for item in items for span in item.spans}
     tempted = {category for item in items for category in item.near_miss}
     assert labelled == set(policy.categories)
-    assert tempted == set(policy.categories)
+    # Every sentence under the limit is a near miss of "length"; round 6 names none.
+    assert tempted - {"length"} == set(policy.categories) - {"length"}
 
 
 @pytest.fixture(scope="module")
@@ -146,10 +147,10 @@ def checker() -> WordingChecker:
 #: Languages whose held-out split does not meet the goal yet (measured, not tuned away):
 #: see data/wording_eval/README.md. Strict, so the marker must go once a language passes.
 BELOW_GOAL = {
-    "en": "round 5: recall below 0.9 for liability 0.70, tone 0.60, deadline 0.81, guarantee 0.86",
-    "nl": "round 5: recall below 0.9 for liability, compensation, tone; guarantee precision 0.88",
-    "lv": "round 5: recall below 0.9 in five categories; legal precision 0.84",
-    "th": "round 5: recall below 0.9 for liability, guarantee, compensation, tone; precision 0.80-0.88",
+    "en": "round 6: compensation recall 0.86 / precision 0.89; tone precision 0.87",
+    "nl": "round 6: tone precision 0.76; compensation precision 0.88",
+    "lv": "round 6: tone recall 0.83 / precision 0.83",
+    "th": "round 6: liability recall 0.83 / precision 0.87; tone precision 0.72",
 }
 
 

@@ -179,12 +179,15 @@ def doc_feature_blocks(
     # spaCy's norm expands contractions (n't -> not); Thai has no norms to add.
     # One array call instead of a Token object per word: this loop runs per message.
     rows = doc.to_array([ORTH if language == "th" else NORM, IS_PUNCT, IS_SPACE]).tolist()
+    cache = _KEY_CACHES.setdefault((language, word_char_min, char_max), {})
     for key, is_punct, is_space in rows:
         if is_punct or is_space:
             continue
-        word, chars = _features_of_key(strings, key, language, word_char_min, char_max)
-        words.append(word)
-        grams.append(chars)
+        found = cache.get(key)
+        if found is None:
+            found = _cache_features(cache, strings[key], key, language, word_char_min, char_max)
+        words.append(found[0])
+        grams.append(found[1])
     if char_scope == "chunk" and char_min > 0:
         grams.extend(chunk_features(chunk, language, char_min, char_max) for chunk in doc.text.split())
     unigrams = np.asarray(words, dtype=_UINT64)
@@ -196,23 +199,22 @@ def doc_feature_blocks(
     return _sublinear_counts(np.concatenate(parts)), _sublinear_counts(char_keys)
 
 
-_KEY_CACHE: dict[tuple[int, str, int, int], tuple[int, Any]] = {}
+#: Per (language, char_min, char_max): string hash -> (word key, character n-gram keys).
+_KEY_CACHES: dict[tuple[str, int, int], dict[int, tuple[int, Any]]] = {}
 _KEY_CACHE_SIZE = 200_000
 
 
-def _features_of_key(strings: Any, key: int, language: str, char_min: int, char_max: int) -> tuple[int, Any]:
-    """:func:`word_features` by the string's hash, the character n-grams as an array (cached)."""
-    cache_key = (key, language, char_min, char_max)
-    found = _KEY_CACHE.get(cache_key)
-    if found is None:
-        word, chars = word_features(strings[key], language, char_min, char_max)
-        array = np.asarray(chars, dtype=_UINT64)
-        array.flags.writeable = False  # cached and shared
-        found = (word, array)
-        if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
-            _KEY_CACHE.clear()
-        _KEY_CACHE[cache_key] = found
-    return found
+def _cache_features(
+    cache: dict[int, tuple[int, Any]], text: str, key: int, language: str, char_min: int, char_max: int
+) -> tuple[int, Any]:
+    """:func:`word_features` of ``text``, the n-grams as a read-only array, stored under ``key``."""
+    word, chars = word_features(text, language, char_min, char_max)
+    array = np.asarray(chars, dtype=_UINT64)
+    array.flags.writeable = False  # cached and shared
+    if len(cache) >= _KEY_CACHE_SIZE:
+        cache.clear()
+    cache[key] = (word, array)
+    return word, array
 
 
 def _sublinear_counts(keys: Any) -> tuple[Any, Any]:
