@@ -44,7 +44,7 @@ from mailbot.wording_eval import EvalItem, parse_eval_set
 log = logging.getLogger(__name__)
 
 #: Bump when features or training change, so disk caches of older models are not used.
-MODEL_VERSION = "risk-model-2"
+MODEL_VERSION = "risk-model-3"
 _CHUNK_CACHE_SIZE = 100_000
 #: "balanced" weighs risky and clean sentences equally; None keeps the examples' own proportions.
 CLASS_WEIGHT: str | None = "balanced"
@@ -58,6 +58,9 @@ MIN_POSITIVES = 8
 #: still gave "U schrijft ons over een juridische kwestie." 0.61 for legal_statement,
 #: because "juridisch" is strong evidence everywhere else.
 APPROVED_WEIGHT = 5.0
+#: Thai sentence-final particles. Writers often space them off ("รอสักครู่ นะคะ"); as a
+#: clause of their own they carried no meaning, and the model flagged "นะคะ" alone as tone.
+THAI_PARTICLES = frozenset({"นะ", "คะ", "ค่ะ", "ครับ", "คับ", "ฮะ", "จ้ะ", "จ้า", "นะคะ", "นะครับ", "จ๊ะ", "จ๋า"})
 _APPROVED_ID = re.compile(r"\.phrasebank\.\d+$")
 
 
@@ -107,9 +110,12 @@ def units_of(text: str, tokens: Sequence[Token], language: str) -> list[Unit]:
             for token in inside:
                 # whitespace between starts a new clause, except around a number
                 # ("ภายใน 7 วัน" is one clause: Thai writers space numbers off)
+                # and a polite particle ("นะคะ") ends the clause before it, not one of its own
                 previous = groups[-1][-1] if groups else None
                 if previous is None or (
-                    token.start > previous.end and TokenKind.NUMBER not in (token.kind, previous.kind)
+                    token.start > previous.end
+                    and TokenKind.NUMBER not in (token.kind, previous.kind)
+                    and token.text not in THAI_PARTICLES
                 ):
                     groups.append([token])
                 else:

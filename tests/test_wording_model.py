@@ -92,6 +92,12 @@ def test_units_are_sentences_and_thai_clauses() -> None:
     assert units == ["Thank you.", "We will refund you!", "Kind regards"]
     thai = "ขอบคุณค่ะ ทางเรารับประกันว่าจะถึงพรุ่งนี้"
     assert [thai[a:b] for a, b in risk_units(thai, "th")] == ["ขอบคุณค่ะ", "ทางเรารับประกันว่าจะถึงพรุ่งนี้"]
+    # a spaced-off particle ends the clause before it; numbers stay inside their clause
+    spaced = "รอสักครู่ นะคะ เราจะโทรกลับภายใน 2 วัน ครับ"
+    assert [spaced[a:b] for a, b in risk_units(spaced, "th")] == [
+        "รอสักครู่ นะคะ",
+        "เราจะโทรกลับภายใน 2 วัน ครับ",
+    ]
 
 
 def test_training_units_take_the_categories_of_overlapping_spans() -> None:
