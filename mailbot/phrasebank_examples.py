@@ -16,7 +16,6 @@ Run ``mailbot phrasebank examples --write`` after changing the phrasebank.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,9 +23,7 @@ from pathlib import Path
 from mailbot.drafting_check import check_phrasebank
 from mailbot.model import Finding
 from mailbot.nlp.tokens import tokenize
-from mailbot.wording_model import units_of
-
-_ID = re.compile(r"\.phrasebank\.(\d+)$")
+from mailbot.wording_model import PHRASEBANK_ID, units_of
 
 
 def rendered_sentences(root: Path, intents: tuple[str, ...] | None = None) -> dict[str, list[str]]:
@@ -59,7 +56,7 @@ def new_example_lines(language: str, existing: Iterable[str], sentences: Sequenc
             continue
         row = json.loads(line)
         texts.add(row["text"])
-        match = _ID.search(str(row.get("id", "")))
+        match = PHRASEBANK_ID.search(str(row.get("id", "")))
         if match:
             last = max(last, int(match.group(1)))
     lines = []

@@ -37,7 +37,7 @@ from mailbot.policy.wording import (
 )
 from mailbot.policy.wording_pattern import PatternError, parse_pattern
 from mailbot.wording_match import PredicatePool, TokenMatcher, Variant, compile_pattern, compile_phrase
-from mailbot.wording_model import RiskModel, risk_model
+from mailbot.wording_model import RiskModel, ScoredUnit, flagged_units, risk_model
 
 
 @dataclass(frozen=True)
@@ -253,27 +253,19 @@ def _classifier_findings(
     intent: str | None,
     channel: str,
 ) -> list[Finding]:
-    """Sentences a model flags, unless a rule of the same category already points into them.
-
-    One finding per passage and category is enough for the agent; the
-    explicit rule's message and suggestions are the more useful of the two.
-    """
+    """Sentences a model flags, unless a rule of the same category already points into them
+    (:func:`mailbot.wording_model.flagged_units`)."""
     findings: list[Finding] = []
     text = draft.text
-    scored: dict[int, list[tuple[int, int, dict[str, float]]]] = {}
+    scored: dict[int, list[ScoredUnit]] = {}
     for rule, model in classifiers:
         if not rule.applies(intent, channel):
             continue
         units = scored.get(id(model))
         if units is None:
-            units = scored[id(model)] = [(u.start, u.end, u.scores) for u in model.score(text, draft.tokens)]
-        for start, end, scores in units:
-            probability = scores.get(rule.category, 0.0)
-            if probability < rule.threshold:
-                continue
-            if any(f.category == rule.category and f.start < end and start < f.end for f in found):
-                continue
-            finding = _finding(rule, text, start, end, rule.suggestions)
+            units = scored[id(model)] = model.score(text, draft.tokens)
+        for unit, probability in flagged_units(units, rule.category, rule.threshold, found):
+            finding = _finding(rule, text, unit.start, unit.end, rule.suggestions)
             message = finding.message.replace("{score}", f"{probability:.0%}")
             findings.append(dataclasses.replace(finding, message=message))
     return findings

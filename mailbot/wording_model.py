@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from mailbot.errors import ConfigError
+from mailbot.model import Finding
 from mailbot.nlp.tokens import Token, TokenKind, fold, sentences, tokenize
 from mailbot.wording_eval import EvalItem, parse_eval_set
 
@@ -61,7 +62,9 @@ APPROVED_WEIGHT = 5.0
 #: Thai sentence-final particles. Writers often space them off ("รอสักครู่ นะคะ"); as a
 #: clause of their own they carried no meaning, and the model flagged "นะคะ" alone as tone.
 THAI_PARTICLES = frozenset({"นะ", "คะ", "ค่ะ", "ครับ", "คับ", "ฮะ", "จ้ะ", "จ้า", "นะคะ", "นะครับ", "จ๊ะ", "จ๋า"})
-_APPROVED_ID = re.compile(r"\.phrasebank\.\d+$")
+#: Ids of the phrasebank's example sentences, ``<lang>.phrasebank.NNN`` (written by
+#: :mod:`mailbot.phrasebank_examples`); group 1 is the number.
+PHRASEBANK_ID = re.compile(r"\.phrasebank\.(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,27 @@ def units_of(text: str, tokens: Sequence[Token], language: str) -> list[Unit]:
 def _chunk_grams(chunk: str, language: str) -> tuple[str, ...]:
     padded = f" {fold(chunk, language)} "
     return tuple("#" + padded[i : i + size] for size in range(2, 6) for i in range(len(padded) - size + 1))
+
+
+def flagged_units(
+    units: Sequence[ScoredUnit], category: str, threshold: float, found: Sequence[Finding]
+) -> list[tuple[ScoredUnit, float]]:
+    """The units scored at or above ``threshold`` for ``category``, with their probability,
+    except those a finding of the same category (a phrase rule's) already points into.
+
+    One finding per passage and category is enough for the agent, and the
+    explicit rule's message and suggestions are the more useful of the two.
+    The wording checker and the threshold tuning both decide by this.
+    """
+    out = []
+    for unit in units:
+        probability = unit.scores.get(category, 0.0)
+        if probability < threshold:
+            continue
+        if any(f.category == category and f.start < unit.end and unit.start < f.end for f in found):
+            continue
+        out.append((unit, probability))
+    return out
 
 
 def risk_units(text: str, language: str) -> list[tuple[int, int]]:
@@ -274,7 +298,7 @@ def _training_rows(
     labels: list[set[str]] = []
     weights: list[float] = []
     for item in items:
-        weight = APPROVED_WEIGHT if _APPROVED_ID.search(item.id) else 1.0
+        weight = APPROVED_WEIGHT if PHRASEBANK_ID.search(item.id) else 1.0
         for unit in units_of(item.text, tokenize(item.text, language, keep_breaks=True), language):
             units.append(unit)
             labels.append({s.category for s in item.spans if s.start < unit.end and unit.start < s.end})

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from mailbot.model import Finding, Severity
 from mailbot.wording_eval import CategoryScore, EvalItem, load_eval_set, score, without_classifiers
-from mailbot.wording_model import ScoredUnit, fit_risk_model
+from mailbot.wording_model import ScoredUnit, fit_risk_model, flagged_units
 
 DEFAULT_FOLDS = 3
 #: Not below 0.5: there the model flags sentences it finds more likely clean than
@@ -91,20 +91,12 @@ def findings_at(
 ) -> list[Finding]:
     """Phrase-rule findings plus the model's, as :mod:`mailbot.wording` combines them."""
     combined = list(rule_findings)
-    for unit in units:
-        for category, threshold in thresholds.items():
-            if unit.scores.get(category, 0.0) < threshold:
-                continue
-            if any(_overlaps(f, category, unit) for f in rule_findings):
-                continue
+    for category, threshold in thresholds.items():
+        for unit, _ in flagged_units(units, category, threshold, rule_findings):
             combined.append(
                 Finding(f"model.{category}", category, Severity.WARNING, unit.start, unit.end, "", "")
             )
     return combined
-
-
-def _overlaps(finding: Finding, category: str, unit: ScoredUnit) -> bool:
-    return finding.category == category and finding.start < unit.end and unit.start < finding.end
 
 
 def sweep(
@@ -150,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     policy = load_wording_policy(args.rules)
-    phrase_rules = WordingChecker(without_classifiers(policy))
+    phrase_rules = WordingChecker(without_classifiers(policy)) if args.with_rules else None
     for language in args.language or sorted(policy.languages):
         rules = [r for r in policy.rules_for(language) if isinstance(r, ClassifierRule)]
         if not rules:
@@ -160,8 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for examples in sorted({rule.examples for rule in rules}):
             items = load_eval_set(Path(examples))
             found = [
-                phrase_rules.check(item.text, language, item.intent) if args.with_rules else []
-                for item in items
+                phrase_rules.check(item.text, language, item.intent) if phrase_rules else [] for item in items
             ]
             scored = out_of_fold_scores(items, language, categories, args.folds)
             table = sweep(items, found, scored, categories)

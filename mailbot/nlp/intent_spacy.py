@@ -117,9 +117,11 @@ def keep_feature_attrs(nlp: Language) -> Language:
     return nlp
 
 
-@lru_cache(maxsize=200_000)
 def word_features(word: str, language: str, char_min: int, char_max: int) -> tuple[int, tuple[int, ...]]:
-    """Hash of the folded word, and hashes of its character n-grams (cached: words repeat)."""
+    """Hash of the folded word, and hashes of its character n-grams.
+
+    Not cached here: :func:`doc_feature_blocks` caches the result per string hash.
+    """
     folded = fold(word, language)
     grams: list[int] = []
     if char_min > 0 and any(ch.isalpha() for ch in folded):
