@@ -1,11 +1,17 @@
 """Speed of the wording check, per language, on typical 120-word drafts.
 
-Goal (issue "Wording rules and the compliance gate"): at least 1,000 typical
-120-word drafts per second per language on one core, because the review UI
-re-checks the draft on every edit. Drafts are made by joining sentences of
+Our goal (the issue asks for the figure, not a number): at least 1,000
+typical 120-word drafts per second per language on one core, because the
+review UI re-checks the draft on every edit. Drafts are made by joining sentences of
 the dev evaluation set (policies/wording/examples/<lang>.jsonl: risky ones and
 clean near-misses) until a draft reaches about 120 words (Thai: segmented
 words), in a different order for every draft so nothing can be cached.
+
+Real drafts also carry words no draft had before (names, order numbers,
+typos), and each new word costs more than a known one (it is tested against
+the rules' predicates and looked up in the model once, then cached). So
+each language is measured twice: the drafts as made (``<lang>_...``), and
+the same drafts with three never-seen words each (``<lang>_fresh_...``).
 
 Figures per language: drafts per second (wall clock) and per CPU-second
 (process time, the fair "one core" figure when other work shares the
@@ -58,6 +64,17 @@ def make_drafts(language: str, count: int, seed: int = 7) -> list[str]:
     return drafts
 
 
+def with_new_words(drafts: list[str], language: str, seed: int = 11) -> list[str]:
+    """Each draft with a sentence of three words no draft had: a reference, a name, a number."""
+    rng = random.Random(seed)
+    letters = "กขคงจฉชซ" if language == "th" else "bcdfghjkmnprstvz"
+    out = []
+    for number, text in enumerate(drafts):
+        name = "".join(rng.choice(letters) for _ in range(7))
+        out.append(f"{text} Ref X{number}Q{rng.randrange(10**6)} {name} {rng.randrange(10**9)}.")
+    return out
+
+
 def _measure(checker: WordingChecker, language: str, drafts: list[str]) -> dict[str, float]:
     for text in drafts[:20]:  # warm up caches of the tokenizer (not of results)
         checker.check(text, language)
@@ -89,7 +106,13 @@ def run(quick: bool = False) -> dict[str, float | str]:
     result: dict[str, float | str] = {"load_and_compile_s": round(time.perf_counter() - started, 3)}
     count = 300 if quick else 3000
     for language in LANGUAGES:
-        result.update(_measure(checker, language, make_drafts(language, count)))
+        drafts = make_drafts(language, count)
+        result.update(_measure(checker, language, drafts))
+        fresh = {
+            k.replace(f"{language}_", f"{language}_fresh_"): v
+            for k, v in _measure(checker, language, with_new_words(drafts, language)).items()
+        }
+        result.update(fresh)
     result["thai_engine"] = _thai_engine()
     result["note"] = f"{count} drafts of ~{TARGET_WORDS} words per language from the dev eval sentences"
     return result

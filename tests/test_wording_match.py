@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailbot.policy.wording_pattern import PatternError, parse_pattern
-from mailbot.wording_match import PredicatePool, TokenMatcher, compile_pattern
+from mailbot.wording_match import Predicate, PredicateIndex, PredicatePool, TokenMatcher, compile_pattern
 
 
 def matches(patterns: list[str], norms: list[str], *, longest: bool = True) -> list[tuple[int, int]]:
@@ -60,3 +62,45 @@ def test_too_many_variants() -> None:
     words = "|".join(f"w{i}_x" for i in range(9))
     with pytest.raises(PatternError, match="variants"):
         compile_pattern(parse_pattern(f"{words} {words} {words} {words}"), "en", PredicatePool())
+
+
+_LETTERS = "abcé"
+_norm = st.text(alphabet=_LETTERS, max_size=5)
+
+
+@st.composite
+def _predicates(draw: st.DrawFn) -> Predicate:
+    return Predicate(
+        frozenset(draw(st.lists(_norm, max_size=3))),
+        tuple(draw(st.lists(_norm, max_size=2))),
+        tuple(draw(st.lists(st.sampled_from(["a+", "[bc]é?", "\\w{3}"]), max_size=1))),
+        negated=draw(st.booleans()),
+        wildcard=draw(st.booleans()) and draw(st.booleans()),
+    )
+
+
+@given(st.lists(_predicates(), max_size=8), st.lists(_norm, min_size=1, max_size=10))
+def test_predicate_index_agrees_with_testing_each_predicate(
+    predicates: list[Predicate], norms: list[str]
+) -> None:
+    index = PredicateIndex([(test, number) for number, test in enumerate(predicates)])
+    for norm in [*norms, ".", ""]:
+        assert index(norm) == {number for number, test in enumerate(predicates) if test(norm)}
+
+
+def test_matches_do_not_depend_on_which_norms_came_first() -> None:
+    # the per-norm caches are filled by the first draft; a second matcher that
+    # sees the drafts in the other order must find the same spans
+    patterns = ["we *{0,3} refund*", "garant*", "!not|never pay", "/\\d{4,}/ euro"]
+    drafts = [
+        ["we", "will", "refunded", "1234", "euro"],
+        ["garanteed", "we", "pay", "never", "pay"],
+        ["not", "pay", ",", "we", "refunding"],
+    ]
+    results = []
+    for order in (drafts, drafts[::-1]):
+        pool = PredicatePool()
+        matcher = TokenMatcher()
+        matcher.add("k", [v for p in patterns for v in compile_pattern(parse_pattern(p), "en", pool)])
+        results.append({" ".join(d): sorted(matcher(d)) for d in order})
+    assert results[0] == results[1]
