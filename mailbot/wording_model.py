@@ -12,7 +12,10 @@ runs of clauses) and flags the ones it thinks carry that risk.
 The model: one TF-IDF vectoriser over folded words, word bigrams and
 character 2- to 5-grams of each whitespace chunk (inflection and missing
 diacritics share evidence; Thai chunks span the segmenter's word
-boundaries), and one class-balanced logistic regression per category.
+boundaries), plus the words of the units just before and after, marked as
+context ("<" and ">"): a Thai clause such as "อ่านให้ผมฟังทีครับ" (read it
+out to me) is a request for a secret only after "a code came to your
+phone". Then one class-balanced logistic regression per category.
 A training unit is positive for a category when a labelled span of that
 category overlaps it; clean near misses are the negatives that teach it
 "we cannot guarantee" from "we guarantee".
@@ -30,7 +33,7 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,12 +48,21 @@ from mailbot.wording_eval import EvalItem, parse_eval_set
 log = logging.getLogger(__name__)
 
 #: Bump when features or training change, so disk caches of older models are not used.
-MODEL_VERSION = "risk-model-3"
+MODEL_VERSION = "risk-model-4"
 _CHUNK_CACHE_SIZE = 100_000
 #: "balanced" weighs risky and clean sentences equally; None keeps the examples' own proportions.
 CLASS_WEIGHT: str | None = "balanced"
-#: Regularisation of the logistic regressions (scikit-learn's C).
-C = 10.0
+#: Regularisation of the logistic regressions (scikit-learn's C). Chosen with the
+#: context features by training without one held-out round of examples (rounds 5-7,
+#: each by other authors) and scoring that round: 30 and 100 scored alike and above
+#: 3 and 10; the smaller (the stronger regularisation) is kept.
+C = 30.0
+#: Categories whose finding gives way when another category scores the same unit
+#: higher (and at least :data:`OUTRANK_FLOOR`): a confident promise ("Trust me, it
+#: won't happen again") is a guarantee, and the tone model also scored such
+#: sentences as tone, which made most of its false alarms on held-out rounds.
+GIVES_WAY = frozenset({"tone"})
+OUTRANK_FLOOR = 0.5
 #: Fewest positive training units a category needs before a model may flag it.
 MIN_POSITIVES = 8
 #: Weight of the approved phrasebank's sentences (ids ``<lang>.phrasebank.NNN``, see
@@ -85,11 +97,14 @@ class Unit:
     words: list[str]
     chunks: list[str]
     language: str
+    #: the words of the neighbouring units, marked ``<word`` (before) and ``>word`` (after)
+    context: tuple[str, ...] = ()
 
     @property
     def features(self) -> list[str]:
-        """Every feature string: words, bigrams, and the character n-grams of each chunk."""
+        """Every feature string: words, bigrams, context words, and the character n-grams of each chunk."""
         out = list(self.words)
+        out.extend(self.context)
         for chunk in self.chunks:
             out.extend(_chunk_grams(chunk, self.language))
         return out
@@ -100,8 +115,9 @@ def units_of(text: str, tokens: Sequence[Token], language: str) -> list[Unit]:
 
     ``tokens`` must come from ``tokenize(text, language, keep_breaks=True)``
     (the wording checker has them already, so a draft is tokenised once).
-    Features: the folded words, word bigrams, and character 2- to 5-grams of
-    each whitespace chunk (cached per chunk: words repeat).
+    Features: the folded words, word bigrams, the neighbouring units' words
+    as context, and character 2- to 5-grams of each whitespace chunk (cached
+    per chunk: words repeat).
     """
     units: list[Unit] = []
     for sentence in sentences(list(tokens)):
@@ -130,7 +146,17 @@ def units_of(text: str, tokens: Sequence[Token], language: str) -> list[Unit]:
             words = [t.norm for t in group if t.kind is not TokenKind.PUNCT]
             words += [f"{a} {b}" for a, b in itertools.pairwise(words)]
             units.append(Unit(start, end, words, text[start:end].split(), language))
-    return units
+    return [
+        replace(unit, context=_context(units[index - 1] if index else None, units[index + 1 : index + 2]))
+        for index, unit in enumerate(units)
+    ]
+
+
+def _context(before: Unit | None, after: Sequence[Unit]) -> tuple[str, ...]:
+    """The single words (not bigrams) of the units around one, marked by side."""
+    out = [f"<{w}" for w in before.words if " " not in w] if before is not None else []
+    out += [f">{w}" for unit in after for w in unit.words if " " not in w]
+    return tuple(out)
 
 
 @lru_cache(maxsize=200_000)
@@ -143,7 +169,8 @@ def flagged_units(
     units: Sequence[ScoredUnit], category: str, threshold: float, found: Sequence[Finding]
 ) -> list[tuple[ScoredUnit, float]]:
     """The units scored at or above ``threshold`` for ``category``, with their probability,
-    except those a finding of the same category (a phrase rule's) already points into.
+    except those a finding of the same category (a phrase rule's) already points into,
+    and, for a category in :data:`GIVES_WAY`, those another category outranks.
 
     One finding per passage and category is enough for the agent, and the
     explicit rule's message and suggestions are the more useful of the two.
@@ -153,6 +180,11 @@ def flagged_units(
     for unit in units:
         probability = unit.scores.get(category, 0.0)
         if probability < threshold:
+            continue
+        if category in GIVES_WAY and any(
+            other != category and score >= OUTRANK_FLOOR and score > probability
+            for other, score in unit.scores.items()
+        ):
             continue
         if any(f.category == category and f.start < unit.end and unit.start < f.end for f in found):
             continue
@@ -200,6 +232,7 @@ class RiskModel:
         """Vocabulary indices of a unit's features, repeated as often as they occur."""
         vocabulary = self.vocabulary
         known = [index for word in unit.words if (index := vocabulary.get(word)) is not None]
+        known += [index for word in unit.context if (index := vocabulary.get(word)) is not None]
         chunk_cache = self._chunk_indices
         for chunk in unit.chunks:
             indices = chunk_cache.get(chunk)

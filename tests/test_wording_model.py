@@ -237,3 +237,44 @@ def test_the_approved_phrasebank_weighs_more_than_other_clean_examples() -> None
     dev_score = as_dev.score(sentence)[0].scores["legal_statement"]
     approved_score = as_phrasebank.score(sentence)[0].scores["legal_statement"]
     assert approved_score < dev_score
+
+
+def test_units_carry_the_words_of_their_neighbours_as_context() -> None:
+    from mailbot.nlp.tokens import tokenize
+    from mailbot.wording_model import units_of
+
+    text = "A code came to your phone. Read it out to me. Thanks!"
+    first, middle, last = units_of(text, tokenize(text, "en", keep_breaks=True), "en")
+    assert "<phone" in middle.context and ">thanks" in middle.context
+    assert "<read" not in middle.context and "read" in middle.words
+    assert not any(word.startswith("<") for word in first.context)
+    assert not any(word.startswith(">") for word in last.context)
+    assert all(" " not in word for word in middle.context)  # single words, no bigrams
+    assert set(middle.context) <= set(middle.features)
+
+
+def test_context_tells_apart_the_same_clause_after_different_ones(tmp_path: Path) -> None:
+    # Thai: "read it out to me" is a request for a secret after "a code came to your
+    # phone", and harmless after "here is the address"; without context the model
+    # must give the clause one score in both places
+    secret = "มีรหัสส่งไปที่มือถือใช่ไหมคะ อ่านให้ฟังหน่อยค่ะ"
+    harmless = "นี่คือที่อยู่สำหรับส่งของค่ะ อ่านให้ฟังหน่อยค่ะ"
+    from mailbot.nlp.tokens import tokenize
+    from mailbot.wording_model import units_of
+
+    one = units_of(secret, tokenize(secret, "th", keep_breaks=True), "th")
+    two = units_of(harmless, tokenize(harmless, "th", keep_breaks=True), "th")
+    assert one[-1].words == two[-1].words
+    assert one[-1].features != two[-1].features
+
+
+def test_tone_gives_way_to_a_category_that_scores_the_sentence_higher() -> None:
+    from mailbot.wording_model import OUTRANK_FLOOR, ScoredUnit, flagged_units
+
+    promise = ScoredUnit(0, 10, {"tone": 0.6, "guarantee": 0.9})
+    rude = ScoredUnit(11, 20, {"tone": 0.9, "guarantee": 0.7})
+    unsure = ScoredUnit(21, 30, {"tone": 0.45, "guarantee": OUTRANK_FLOOR - 0.01})
+    units = [promise, rude, unsure]
+    assert [u for u, _ in flagged_units(units, "tone", 0.4, [])] == [rude, unsure]
+    # only tone gives way: both categories may flag the same sentence otherwise
+    assert [u for u, _ in flagged_units(units, "guarantee", 0.5, [])] == [promise, rude]
