@@ -147,9 +147,9 @@ def checker() -> WordingChecker:
 #: Languages whose held-out split does not meet the goal yet (measured, not tuned away):
 #: see data/wording_eval/README.md. Strict, so the marker must go once a language passes.
 BELOW_GOAL = {
-    "en": "round 7: tone recall 0.89 / precision 0.79",
-    "nl": "round 7: tone recall 0.75 / precision 0.82; guarantee precision 0.85",
-    "th": "round 7: recall liability 0.76, deadline 0.83, personal data 0.82, tone 0.86; tone precision 0.72",
+    "lv": "round 8: tone precision 0.87",
+    "nl": "round 8: tone recall 0.85 / precision 0.80; deadline precision 0.89",
+    "th": "round 8: tone precision 0.85; length precision 0.80 (one 4-clause item of 32 segmented words)",
 }
 
 
