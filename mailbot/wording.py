@@ -26,7 +26,7 @@ from pathlib import Path
 
 from mailbot.errors import ConfigError
 from mailbot.model import Finding
-from mailbot.nlp.tokens import Sentence, Token, TokenKind, sentences, tokenize
+from mailbot.nlp.tokens import Sentence, Token, TokenKind, sentences, thai_clauses, tokenize
 from mailbot.policy.wording import (
     ClassifierRule,
     LimitRule,
@@ -37,7 +37,7 @@ from mailbot.policy.wording import (
 )
 from mailbot.policy.wording_pattern import PatternError, parse_pattern
 from mailbot.wording_match import PredicatePool, TokenMatcher, Variant, compile_pattern, compile_phrase
-from mailbot.wording_model import RiskModel, ScoredUnit, flagged_units, risk_model
+from mailbot.wording_model import RiskModel, ScoredUnit, doubted, flagged_units, risk_model
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,8 @@ class WordingChecker:
             return []
         draft = _Draft(text, tokenize(text, language, keep_breaks=True))
         findings = self._pattern_findings(compiled, draft, intent, channel)
-        findings += _limit_findings(compiled.limits, draft, intent, channel)
-        findings += _classifier_findings(compiled.classifiers, draft, findings, intent, channel)
+        findings += _limit_findings(compiled.limits, draft, language, intent, channel)
+        findings = _with_model_findings(compiled.classifiers, draft, findings, intent, channel)
         return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
 
     # -- compiling -----------------------------------------------------------------
@@ -246,24 +246,32 @@ def _finding(
 # -- classifiers --------------------------------------------------------------------
 
 
-def _classifier_findings(
+def _with_model_findings(
     classifiers: Sequence[tuple[ClassifierRule, RiskModel]],
     draft: _Draft,
     found: Sequence[Finding],
     intent: str | None,
     channel: str,
 ) -> list[Finding]:
-    """Sentences a model flags, unless a rule of the same category already points into them
-    (:func:`mailbot.wording_model.flagged_units`)."""
-    findings: list[Finding] = []
+    """``found`` less the findings a model vetoes (:func:`mailbot.wording_model.doubted`),
+    plus the sentences a model flags, unless a rule of the same category already points
+    into them (:func:`mailbot.wording_model.flagged_units`)."""
     text = draft.text
     scored: dict[int, list[ScoredUnit]] = {}
+    active = []
     for rule, model in classifiers:
         if not rule.applies(intent, channel):
             continue
         units = scored.get(id(model))
         if units is None:
             units = scored[id(model)] = model.score(text, draft.tokens)
+        active.append((rule, units))
+    for rule, units in active:
+        if rule.veto_below is not None:
+            below = rule.veto_below
+            found = [f for f in found if f.category != rule.category or not doubted(f, units, below)]
+    findings = list(found)
+    for rule, units in active:
         for unit, probability in flagged_units(units, rule.category, rule.threshold, found):
             finding = _finding(rule, text, unit.start, unit.end, rule.suggestions)
             message = finding.message.replace("{score}", f"{probability:.0%}")
@@ -275,31 +283,43 @@ def _classifier_findings(
 
 
 def _limit_findings(
-    limits: Sequence[LimitRule], draft: _Draft, intent: str | None, channel: str
+    limits: Sequence[LimitRule], draft: _Draft, language: str, intent: str | None, channel: str
 ) -> list[Finding]:
     findings: list[Finding] = []
     for rule in limits:
         if not rule.applies(intent, channel):
             continue
         if rule.scope == "sentence" and rule.max_words is not None:
-            for sentence in draft.sentences:
-                counts = draft.word_counts
-                count = counts[sentence.end_token] - counts[sentence.first_token]
+            for start, end, count in _sentence_lengths(draft, language):
                 if count > rule.max_words:
                     findings.append(
                         _finding(
-                            rule,
-                            draft.text,
-                            sentence.start,
-                            sentence.end,
-                            rule.suggestions,
-                            count=count,
-                            limit=rule.max_words,
+                            rule, draft.text, start, end, rule.suggestions, count=count, limit=rule.max_words
                         )
                     )
         elif rule.scope == "draft":
             findings.extend(_draft_limit(rule, draft))
     return findings
+
+
+def _sentence_lengths(draft: _Draft, language: str) -> list[tuple[int, int, int]]:
+    """``(start, end, words)`` of every sentence; for Thai, of every clause (:func:`thai_clauses`)."""
+    counts = draft.word_counts
+    out = []
+    for sentence in draft.sentences:
+        if language != "th":
+            out.append(
+                (sentence.start, sentence.end, counts[sentence.end_token] - counts[sentence.first_token])
+            )
+            continue
+        inside = [
+            t
+            for t in draft.tokens[sentence.first_token : sentence.end_token]
+            if t.kind is not TokenKind.BREAK
+        ]
+        for clause in thai_clauses(inside):
+            out.append((clause[0].start, clause[-1].end, sum(t.is_word for t in clause)))
+    return out
 
 
 def _draft_limit(rule: LimitRule, draft: _Draft) -> list[Finding]:

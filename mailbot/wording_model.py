@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from mailbot.errors import ConfigError
-from mailbot.model import Finding
-from mailbot.nlp.tokens import Token, TokenKind, fold, sentences, tokenize
+from mailbot.model import Finding, Severity
+from mailbot.nlp.tokens import Token, TokenKind, fold, sentences, thai_clauses, tokenize
 from mailbot.wording_eval import EvalItem, parse_eval_set
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,6 @@ MIN_POSITIVES = 8
 #: still gave "U schrijft ons over een juridische kwestie." 0.61 for legal_statement,
 #: because "juridisch" is strong evidence everywhere else.
 APPROVED_WEIGHT = 5.0
-#: Thai sentence-final particles. Writers often space them off ("รอสักครู่ นะคะ"); as a
-#: clause of their own they carried no meaning, and the model flagged "นะคะ" alone as tone.
-THAI_PARTICLES = frozenset({"นะ", "คะ", "ค่ะ", "ครับ", "คับ", "ฮะ", "จ้ะ", "จ้า", "นะคะ", "นะครับ", "จ๊ะ", "จ๋า"})
 #: Ids of the phrasebank's example sentences, ``<lang>.phrasebank.NNN`` (written by
 #: :mod:`mailbot.phrasebank_examples`); group 1 is the number.
 PHRASEBANK_ID = re.compile(r"\.phrasebank\.(\d+)$")
@@ -124,23 +121,7 @@ def units_of(text: str, tokens: Sequence[Token], language: str) -> list[Unit]:
         inside = [
             t for t in tokens[sentence.first_token : sentence.end_token] if t.kind is not TokenKind.BREAK
         ]
-        if language == "th":
-            groups: list[list[Token]] = []
-            for token in inside:
-                # whitespace between starts a new clause, except around a number
-                # ("ภายใน 7 วัน" is one clause: Thai writers space numbers off)
-                # and a polite particle ("นะคะ") ends the clause before it, not one of its own
-                previous = groups[-1][-1] if groups else None
-                if previous is None or (
-                    token.start > previous.end
-                    and TokenKind.NUMBER not in (token.kind, previous.kind)
-                    and token.text not in THAI_PARTICLES
-                ):
-                    groups.append([token])
-                else:
-                    groups[-1].append(token)
-        else:
-            groups = [inside]
+        groups = thai_clauses(inside) if language == "th" else [inside]
         for group in groups:
             start, end = group[0].start, group[-1].end
             words = [t.norm for t in group if t.kind is not TokenKind.PUNCT]
@@ -190,6 +171,21 @@ def flagged_units(
             continue
         out.append((unit, probability))
     return out
+
+
+def doubted(finding: Finding, units: Sequence[ScoredUnit], below: float) -> bool:
+    """True when every unit ``finding`` touches scores its category below ``below``.
+
+    Phrase rules chase recall: a tone rule for "gewoon" or "uiteraard niet"
+    also fires on polite sentences. Where the model, trained on thousands of
+    labelled sentences, is all but sure the sentence is clean, a classifier
+    rule with ``veto_below`` withdraws such a finding. Never a blocker's:
+    an admin's explicit blocker is not for a model to overrule.
+    """
+    if finding.severity is Severity.BLOCKER:
+        return False
+    touched = [u for u in units if u.start < finding.end and finding.start < u.end]
+    return bool(touched) and all(u.scores.get(finding.category, 0.0) < below for u in touched)
 
 
 def risk_units(text: str, language: str) -> list[tuple[int, int]]:

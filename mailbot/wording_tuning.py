@@ -42,7 +42,7 @@ from pathlib import Path
 
 from mailbot.model import Finding, Severity
 from mailbot.wording_eval import CategoryScore, EvalItem, load_eval_set, score, without_classifiers
-from mailbot.wording_model import ScoredUnit, fit_risk_model, flagged_units
+from mailbot.wording_model import ScoredUnit, doubted, fit_risk_model, flagged_units
 
 DEFAULT_FOLDS = 3
 #: Not below 0.5: there the model flags sentences it finds more likely clean than
@@ -87,9 +87,17 @@ def out_of_fold_scores(
 
 
 def findings_at(
-    rule_findings: Sequence[Finding], units: Sequence[ScoredUnit], thresholds: Mapping[str, float]
+    rule_findings: Sequence[Finding],
+    units: Sequence[ScoredUnit],
+    thresholds: Mapping[str, float],
+    vetoes: Mapping[str, float] | None = None,
 ) -> list[Finding]:
-    """Phrase-rule findings plus the model's, as :mod:`mailbot.wording` combines them."""
+    """Phrase-rule findings (less those the model vetoes) plus the model's, as
+    :mod:`mailbot.wording` combines them."""
+    vetoes = vetoes or {}
+    rule_findings = [
+        f for f in rule_findings if f.category not in vetoes or not doubted(f, units, vetoes[f.category])
+    ]
     combined = list(rule_findings)
     for category, threshold in thresholds.items():
         for unit, _ in flagged_units(units, category, threshold, rule_findings):
@@ -105,13 +113,15 @@ def sweep(
     scored: Sequence[Sequence[ScoredUnit]],
     categories: Sequence[str],
     grid: Sequence[float] = DEFAULT_GRID,
+    vetoes: Mapping[str, float] | None = None,
 ) -> dict[str, list[ThresholdScore]]:
     """Recall and precision of every category at every threshold of ``grid``."""
     table: dict[str, list[ThresholdScore]] = {category: [] for category in categories}
     for threshold in grid:
         thresholds = dict.fromkeys(categories, threshold)
         findings = [
-            findings_at(found, units, thresholds) for found, units in zip(rule_findings, scored, strict=True)
+            findings_at(found, units, thresholds, vetoes)
+            for found, units in zip(rule_findings, scored, strict=True)
         ]
         scores: dict[str, CategoryScore] = score(items, findings, categories)
         for category in categories:
@@ -155,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 phrase_rules.check(item.text, language, item.intent) if phrase_rules else [] for item in items
             ]
             scored = out_of_fold_scores(items, language, categories, args.folds)
-            table = sweep(items, found, scored, categories)
+            vetoes = {r.category: r.veto_below for r in rules if r.veto_below is not None}
+            table = sweep(items, found, scored, categories, vetoes=vetoes)
             what = "phrase rules + model" if args.with_rules else "model alone"
             sys.stdout.write(f"{language}: {examples}, {len(items)} items, {args.folds}-fold, {what}\n")
             for category in categories:

@@ -77,3 +77,16 @@ def test_word_kinds() -> None:
 def test_sentences(language: str, text: str, expected: list[str]) -> None:
     found = sentences(tokenize(text, language, keep_breaks=True))
     assert [text[s.start : s.end] for s in found] == expected
+
+
+def test_thai_clauses_split_at_spaces_but_keep_numbers_and_particles() -> None:
+    from mailbot.nlp.tokens import thai_clauses
+
+    text = "รอสักครู่ นะคะ เราจะโทรกลับภายใน 2 วัน ครับ ขอบคุณค่ะ"
+    clauses = thai_clauses(tokenize(text, "th"))
+    assert [text[c[0].start : c[-1].end] for c in clauses] == [
+        "รอสักครู่ นะคะ",
+        "เราจะโทรกลับภายใน 2 วัน ครับ",
+        "ขอบคุณค่ะ",
+    ]
+    assert thai_clauses([]) == []

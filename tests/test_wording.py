@@ -218,6 +218,16 @@ def test_thai_sentence_limit_counts_segmented_words(checker: WordingChecker) -> 
     assert [f.text for f in found] == ["เราได้ตรวจสอบคำขอของคุณอย่างละเอียดแล้วและจะแจ้งผลให้ทราบ"]
 
 
+def test_thai_sentence_limit_counts_each_clause(checker: WordingChecker) -> None:
+    # Thai ends a clause with a space, not a full stop: three short clauses on one
+    # line are three sentences to a Thai reader, and only a long clause is flagged
+    short_clauses = "ขอบคุณค่ะ เราตรวจสอบแล้ว แจ้งผลพรุ่งนี้ค่ะ"
+    assert [f for f in checker.check(short_clauses, "th") if f.rule == "sentence-length"] == []
+    text = "ขอบคุณค่ะ เราได้ตรวจสอบคำขอของคุณอย่างละเอียดแล้วและจะแจ้งผลให้ทราบ"
+    [finding] = [f for f in checker.check(text, "th") if f.rule == "sentence-length"]
+    assert finding.text == "เราได้ตรวจสอบคำขอของคุณอย่างละเอียดแล้วและจะแจ้งผลให้ทราบ"
+
+
 def test_draft_limits_point_past_the_limit(checker: WordingChecker) -> None:
     text = "Een twee drie. Vier vijf. Zes zeven."
     found = {f.rule: f for f in checker.check(text, "nl")}

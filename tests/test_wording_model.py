@@ -278,3 +278,56 @@ def test_tone_gives_way_to_a_category_that_scores_the_sentence_higher() -> None:
     assert [u for u, _ in flagged_units(units, "tone", 0.4, [])] == [rude, unsure]
     # only tone gives way: both categories may flag the same sentence otherwise
     assert [u for u, _ in flagged_units(units, "guarantee", 0.5, [])] == [promise, rude]
+
+
+_WARNING_RULE = """
+[[rules]]
+id = "en.guarantee.sure"
+kind = "existence"
+category = "guarantee"
+severity = "warning"
+languages = ["en"]
+message = "'{text}' may sound like a promise."
+patterns = ["sure"]
+"""
+
+
+def test_a_veto_withdraws_warnings_the_model_is_sure_are_clean(tmp_path: Path) -> None:
+    _write_examples(tmp_path / "examples.jsonl", GUARANTEES, [*CLEAN, "Make sure the cable is plugged in."])
+    policy = _policy(tmp_path, extra=_WARNING_RULE)
+    plain = WordingChecker(load_wording_policy(policy))
+    doubtful = "Please make sure the cable is plugged in."
+    assert [f.rule for f in plain.check(doubtful, "en")] == ["en.guarantee.sure"]
+    [unit] = risk_model(tmp_path / "examples.jsonl", "en", ["guarantee"], cache_dir=None).score(doubtful)
+    assert unit.scores["guarantee"] < 0.2  # the model is sure the sentence is clean
+    policy.write_text(policy.read_text().replace("threshold = 0.5", "threshold = 0.5\nveto_below = 0.2"))
+    vetoing = WordingChecker(load_wording_policy(policy))
+    assert vetoing.check(doubtful, "en") == []
+    # where the model agrees, the warning stays; a blocker stays whatever the model says
+    assert "en.guarantee.sure" in {f.rule for f in vetoing.check("I am sure it will arrive tomorrow.", "en")}
+    assert [f.rule for f in vetoing.check("We guarantee the cable is plugged in.", "en")] == [
+        "en.guarantee.word"
+    ]
+
+
+def test_veto_below_must_be_under_the_threshold(tmp_path: Path) -> None:
+    _write_examples(tmp_path / "examples.jsonl", GUARANTEES, CLEAN)
+    policy = _policy(tmp_path)
+    policy.write_text(policy.read_text().replace("threshold = 0.5", "threshold = 0.5\nveto_below = 0.6"))
+    with pytest.raises(ConfigError, match=r"veto_below \(0.6\) must be below threshold \(0.5\)"):
+        load_wording_policy(policy)
+
+
+def test_doubted_needs_every_touched_unit_below_and_never_doubts_a_blocker() -> None:
+    from mailbot.model import Finding, Severity
+    from mailbot.wording_model import ScoredUnit, doubted
+
+    units = [ScoredUnit(0, 10, {"tone": 0.01}), ScoredUnit(11, 20, {"tone": 0.4})]
+    warning = Finding("r", "tone", Severity.WARNING, 2, 5, "x", "m")
+    across = Finding("r", "tone", Severity.WARNING, 8, 14, "x", "m")
+    blocker = Finding("r", "tone", Severity.BLOCKER, 2, 5, "x", "m")
+    outside = Finding("r", "tone", Severity.WARNING, 30, 35, "x", "m")
+    assert doubted(warning, units, 0.05)
+    assert not doubted(across, units, 0.05)  # the second sentence is not clearly clean
+    assert not doubted(blocker, units, 0.05)
+    assert not doubted(outside, units, 0.05)  # no sentence to judge by

@@ -61,3 +61,18 @@ def test_every_item_is_scored_by_a_model_that_did_not_see_it() -> None:
         if any(s.category == "tone" for s in item.spans)
     ]
     assert sum(p < 0.5 for p in positives) > 0.05 * len(positives)
+
+
+def test_findings_at_applies_the_vetoes_like_the_checker() -> None:
+    from mailbot.model import Finding, Severity
+    from mailbot.wording_model import ScoredUnit
+    from mailbot.wording_tuning import findings_at
+
+    units = [ScoredUnit(0, 10, {"tone": 0.01}), ScoredUnit(11, 20, {"tone": 0.9})]
+    phrase = [
+        Finding("r", "tone", Severity.WARNING, 2, 5, "x", "m"),
+        Finding("r", "tone", Severity.WARNING, 12, 15, "x", "m"),
+    ]
+    kept = findings_at(phrase, units, {"tone": 0.5}, {"tone": 0.05})
+    assert [(f.rule, f.start) for f in kept] == [("r", 12)]  # the second unit has its phrase finding
+    assert [f.start for f in findings_at(phrase, units, {"tone": 0.5})] == [2, 12]

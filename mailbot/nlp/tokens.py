@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -179,8 +179,8 @@ def sentences(tokens: list[Token]) -> list[Sentence]:
     A sentence ends at a line break, or at ``.``/``!``/``?`` when the next
     token does not start with a lower-case letter or a digit (so "15. martam"
     and "plkst. 17.00" stay inside one sentence). Thai rarely uses full stops;
-    there a sentence is a line. Spaces, which Thai writers put between
-    clauses, do not end a sentence.
+    there a sentence is a line, and :func:`thai_clauses` splits it further at
+    the spaces Thai writers put between clauses.
     """
     out: list[Sentence] = []
     first = 0
@@ -197,6 +197,37 @@ def sentences(tokens: list[Token]) -> list[Sentence]:
                 out.append(Sentence(content[0].start, content[-1].end, first, last))
             first = last
     return out
+
+
+#: Thai sentence-final particles. Writers often space them off ("รอสักครู่ นะคะ"); as a
+#: clause of their own they carry no meaning (the wording model flagged "นะคะ" alone as tone).
+THAI_PARTICLES = frozenset({"นะ", "คะ", "ค่ะ", "ครับ", "คับ", "ฮะ", "จ้ะ", "จ้า", "นะคะ", "นะครับ", "จ๊ะ", "จ๋า"})
+
+
+def thai_clauses(tokens: Sequence[Token]) -> list[list[Token]]:
+    """Split the tokens of one Thai sentence (no breaks) into its clauses.
+
+    Thai marks the end of a clause or sentence with a space, where other
+    languages put a comma or a full stop. So whitespace between two tokens
+    starts a new clause, except around a number ("ภายใน 7 วัน" is one
+    clause: Thai writers space numbers off) and before a polite particle
+    ("นะคะ"), which ends the clause before it rather than being one.
+    The wording model scores these clauses, and the length limit counts
+    words per clause: four short clauses on one line are not a long sentence
+    to a Thai reader.
+    """
+    groups: list[list[Token]] = []
+    for token in tokens:
+        previous = groups[-1][-1] if groups else None
+        if previous is None or (
+            token.start > previous.end
+            and TokenKind.NUMBER not in (token.kind, previous.kind)
+            and token.text not in THAI_PARTICLES
+        ):
+            groups.append([token])
+        else:
+            groups[-1].append(token)
+    return groups
 
 
 def _starts_sentence(token: Token) -> bool:

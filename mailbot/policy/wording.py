@@ -13,7 +13,10 @@ one rule of one kind, in the spirit of prose linters such as Vale:
                   ``max_sentences`` per draft
 ``classifier``    sentences a model trained on the labelled ``examples``
                   file scores at or above ``threshold`` for the rule's
-                  category (:mod:`mailbot.wording_model`)
+                  category (:mod:`mailbot.wording_model`); with
+                  ``veto_below``, the same model also withdraws the
+                  non-blocker findings of phrase rules of its category
+                  where it scores the sentence below that
 
 Every rule has ``id``, ``category``, ``severity`` (info | warning |
 blocker), ``languages`` (or the file's top-level ``languages`` default) and
@@ -145,11 +148,17 @@ class ClassifierRule(_RuleBase):
     kind: Literal["classifier"]
     examples: Annotated[str, Field(min_length=1)]
     threshold: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    #: Phrase-rule findings of this category and language (warnings and info, never
+    #: blockers) are withdrawn where this model scores every sentence they touch
+    #: below this: the model is all but sure the sentence is clean. Off when unset.
+    veto_below: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
 
     @model_validator(mode="after")
     def _no_exceptions(self) -> ClassifierRule:
         if self.exceptions:
             raise ValueError("classifier rules take no 'exceptions': add clean examples instead")
+        if self.veto_below is not None and self.veto_below >= self.threshold:
+            raise ValueError(f"veto_below ({self.veto_below}) must be below threshold ({self.threshold})")
         return self
 
 
