@@ -147,9 +147,10 @@ def checker() -> WordingChecker:
 #: Languages whose held-out split does not meet the goal yet (measured, not tuned away):
 #: see data/wording_eval/README.md. Strict, so the marker must go once a language passes.
 BELOW_GOAL = {
-    "lv": "round 8: tone precision 0.87",
-    "nl": "round 8: tone recall 0.85 / precision 0.80; deadline precision 0.89",
-    "th": "round 8: tone precision 0.85; length precision 0.80 (one 4-clause item of 32 segmented words)",
+    "en": "round 9: compensation precision 0.897 (35/39)",
+    "lv": "round 9: guarantee recall 0.88; tone precision 0.84",
+    "nl": "round 9: deadline recall 0.82",
+    "th": "round 9: compensation precision 0.89",
 }
 
 
