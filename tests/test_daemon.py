@@ -102,11 +102,13 @@ def test_kill_9_during_ingest_loses_and_doubles_nothing(setup: Path) -> None:
     rng = random.Random(4)
     for _ in range(4):
         proc = start(setup)
-        # Wait until it is storing, then kill it at a random moment.
-        wait_for(lambda: counts(store_path)[0] > 0, 60)
-        time.sleep(rng.uniform(0.05, 1.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        try:
+            # Wait until it is storing, then kill it at a random moment.
+            wait_for(lambda: counts(store_path)[0] > 0, 60)
+            time.sleep(rng.uniform(0.05, 1.0))
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
     proc = start(setup)
     try:
         done = wait_for(lambda: counts(store_path)[1] == COUNT, 240)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,42 @@ def test_opens_in_wal_mode_with_migrations(tmp_path: Path) -> None:
     store.close()
     again = Store(tmp_path / "s.sqlite3")  # migrations are not re-run
     assert again.schema_version() == applied
+
+
+def test_stores_opened_at_once_on_a_fresh_file_migrate_once(tmp_path: Path) -> None:
+    """The daemon and a reader opening a new store together must not both migrate."""
+    path = tmp_path / "fresh.sqlite3"
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+    opened: list[Store] = []
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            opened.append(Store(path))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    alone = Store(tmp_path / "alone.sqlite3")
+    expected = tuple(alone.schema_version())
+    alone.close()
+    for _round in range(5):
+        path.unlink(missing_ok=True)
+        threads = [threading.Thread(target=open_store) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        start.reset()
+        assert errors == []
+        versions = {tuple(s.schema_version()) for s in opened}
+        assert versions == {expected}
+        assert {s.db.execute("PRAGMA journal_mode").fetchone()[0] for s in opened} == {"wal"}
+        for s in opened:
+            s.close()
+        opened.clear()
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -54,6 +55,47 @@ def from_json(value: str | None, default: Any = None) -> Any:
     return default if value is None else json.loads(value)
 
 
+def _enable_wal(db: Database, patience: float = 30.0) -> None:
+    """Switch a store to WAL, retrying while another process does the same.
+
+    Changing the journal mode of a fresh file needs an exclusive lock, and
+    SQLite reports "database is locked" at once instead of calling the busy
+    handler when two connections try it together. Once the file is in WAL
+    mode (every store after its first open) the pragma is a no-op read.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _migrate(db: Database) -> None:
+    """Apply pending migrations while holding SQLite's write lock.
+
+    sqlite-utils reads the list of applied migrations before it opens each
+    migration's transaction, so two processes opening a fresh store at once
+    (the daemon and ``mailbot queue``, or a test reading the store the daemon
+    is creating) could both run ``0001_initial`` and one would fail with
+    "table already exists". ``BEGIN IMMEDIATE`` makes the second wait (up to
+    the busy timeout) and then find nothing pending. The common case, an
+    up-to-date store, is checked first without taking the lock.
+    """
+    if not migrations.pending(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        migrations.apply(db)  # each migration becomes a savepoint in this transaction
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.execute("COMMIT")
+
+
 class StoreBase:
     """The connection, its lock and the transaction helper."""
 
@@ -65,10 +107,10 @@ class StoreBase:
             conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
             self.db = Database(conn, execute_plugins=False)
             if self.path is not None:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(self.db)
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            migrations.apply(self.db)
+            _migrate(self.db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from exc
         self._lock = threading.RLock()
