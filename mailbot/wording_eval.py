@@ -18,6 +18,13 @@ category:
   elsewhere in a risky one) is a false positive. Findings of one category
   with the same span count once.
 
+That is the official measure. ``--match sentence`` prints a second one, in
+which a finding and a labelled span of the same category match when they
+share a sentence (for Thai: a line). Labellers mark one span per risk, so a
+second phrase of the same admission in the same sentence ("We admit that
+[we made a mistake]") is a false alarm by span but not to a reviewer, who
+reads the flagged sentence.
+
 Scoring is a pure function of the items and the findings, so tests can feed
 it hand-made findings; :func:`evaluate` runs a checker for convenience, and
 ``python -m mailbot.wording_eval [--split test] [--rules-only] [-v]`` prints
@@ -120,26 +127,41 @@ def load_eval_set(path: Path) -> list[EvalItem]:
         return parse_eval_set(handle, source=str(path))
 
 
+Sentences = Sequence[tuple[int, int]]
+
+
 def score(
-    items: Sequence[EvalItem], findings: Sequence[Sequence[Finding]], categories: Iterable[str] = ()
+    items: Sequence[EvalItem],
+    findings: Sequence[Sequence[Finding]],
+    categories: Iterable[str] = (),
+    sentences: Sequence[Sentences] | None = None,
 ) -> dict[str, CategoryScore]:
-    """Score findings (one list per item, same order) per category."""
-    if len(items) != len(findings):
-        raise ValueError("need exactly one list of findings per item")
+    """Score findings (one list per item, same order) per category.
+
+    With ``sentences`` (the ``(start, end)`` of each item's sentences), a
+    finding and a labelled span match when they share a sentence, not only
+    when they overlap.
+    """
+    if len(items) != len(findings) or (sentences is not None and len(sentences) != len(items)):
+        raise ValueError("need exactly one list of findings (and of sentences) per item")
     scores: dict[str, CategoryScore] = {name: CategoryScore() for name in categories}
-    for item, found in zip(items, findings, strict=True):
-        for span in item.spans:
+    for index, (item, found) in enumerate(zip(items, findings, strict=True)):
+        widen = _widener(sentences[index]) if sentences is not None else _same
+        spans = [(s, *widen(s.start, s.end)) for s in item.spans]
+        for span, start, end in spans:
             entry = scores.setdefault(span.category, CategoryScore())
             entry.spans += 1
-            if any(f.category == span.category and _overlaps(f.start, f.end, span) for f in found):
+            if any(
+                f.category == span.category and _overlaps(*widen(f.start, f.end), start, end) for f in found
+            ):
                 entry.spans_found += 1
             else:
                 entry.missed.append(f"{item.id}: {item.text[span.start : span.end]!r}")
         for category, start, end in sorted({(f.category, f.start, f.end) for f in found}):
             entry = scores.setdefault(category, CategoryScore())
             entry.findings += 1
-            labelled = [s for s in item.spans if s.category == category]
-            if any(_overlaps(start, end, s) for s in labelled):
+            wide = widen(start, end)
+            if any(_overlaps(*wide, a, b) for s, a, b in spans if s.category == category):
                 entry.findings_right += 1
             else:
                 entry.false_alarms.append(f"{item.id}: {item.text[start:end]!r}")
@@ -150,15 +172,41 @@ def evaluate(
     items: Sequence[EvalItem],
     check: Callable[[str, str | None], Sequence[Finding]],
     categories: Iterable[str] = (),
+    sentences: Sequence[Sentences] | None = None,
 ) -> dict[str, CategoryScore]:
     """Run ``check(text, intent)`` on every item and score the results."""
-    return score(items, [check(item.text, item.intent) for item in items], categories)
+    return score(items, [check(item.text, item.intent) for item in items], categories, sentences)
 
 
-def _overlaps(start: int, end: int, span: LabelledSpan) -> bool:
+def sentences_of(items: Sequence[EvalItem], language: str) -> list[list[tuple[int, int]]]:
+    """Each item's sentences, as the wording checker splits them (a Thai sentence is a line)."""
+    from mailbot.nlp.tokens import sentences, tokenize
+
+    return [
+        [(s.start, s.end) for s in sentences(tokenize(i.text, language, keep_breaks=True))] for i in items
+    ]
+
+
+def _same(start: int, end: int) -> tuple[int, int]:
+    return start, end
+
+
+def _widener(sentences: Sentences) -> Callable[[int, int], tuple[int, int]]:
+    """Widen a span to the sentences it touches (an empty span stays empty)."""
+
+    def widen(start: int, end: int) -> tuple[int, int]:
+        touched = [(a, b) for a, b in sentences if a < end and start < b]
+        if start == end or not touched:
+            return start, end
+        return min(start, touched[0][0]), max(end, touched[-1][1])
+
+    return widen
+
+
+def _overlaps(start: int, end: int, span_start: int, span_end: int) -> bool:
     if start == end:  # a document-level finding (missing required text) covers the draft
         return True
-    return start < span.end and span.start < end
+    return start < span_end and span_start < end
 
 
 def format_scores(language: str, scores: Mapping[str, CategoryScore], *, verbose: bool = False) -> list[str]:
@@ -191,6 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rules-only", action="store_true", help="leave out the classifier rules (they are trained on dev)"
     )
     parser.add_argument("--language", action="append", help="only this language (repeatable)")
+    parser.add_argument(
+        "--match",
+        choices=["span", "sentence"],
+        default="span",
+        help="span (official): a finding must overlap the labelled span; sentence: share its sentence",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     policy = load_wording_policy(args.rules)
@@ -202,7 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not path.exists():
             continue
         items = load_eval_set(path)
-        scores = evaluate(items, _checker_for(checker, language), policy.categories)
+        by_sentence = sentences_of(items, language) if args.match == "sentence" else None
+        scores = evaluate(items, _checker_for(checker, language), policy.categories, by_sentence)
         sys.stdout.write("\n".join(format_scores(language, scores, verbose=args.verbose)) + "\n")
     return 0
 

@@ -24,6 +24,7 @@ from mailbot.wording_eval import (
     load_eval_set,
     parse_eval_set,
     score,
+    sentences_of,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,9 +102,36 @@ def test_document_level_finding_covers_the_draft() -> None:
     assert (scores["guarantee"].spans_found, scores["guarantee"].findings_right) == (1, 1)
 
 
+def test_sentence_matching_counts_a_second_phrase_of_the_same_risk_as_right() -> None:
+    text = "We admit that we made a mistake. Thanks for waiting."
+    item = EvalItem("1", text, (LabelledSpan("liability_admission", 14, 31),))
+    next_to_span = finding("liability_admission", 0, 13)  # "We admit that"
+    other_sentence = finding("liability_admission", 33, 52)  # "Thanks for waiting."
+    wrong_category = finding("tone", 0, 13)
+    found = [[next_to_span, other_sentence, wrong_category]]
+    by_span = score([item], found)
+    assert (by_span["liability_admission"].spans_found, by_span["liability_admission"].findings_right) == (
+        0,
+        0,
+    )
+    (sentences,) = sentences_of([item], "en")
+    assert sentences == [(0, 32), (33, 52)]
+    by_sentence = score([item], found, sentences=[sentences])["liability_admission"]
+    assert (by_sentence.spans_found, by_sentence.findings, by_sentence.findings_right) == (1, 2, 1)
+    assert by_sentence.false_alarms == ["1: 'Thanks for waiting.'"]
+    assert score([item], found, sentences=[sentences])["tone"].findings_right == 0
+
+
+def test_a_thai_sentence_is_a_line() -> None:
+    item = EvalItem("1", "ขอโทษค่ะ ส่งผิดเองค่ะ\nขอบคุณค่ะ")
+    assert sentences_of([item], "th") == [[(0, 21), (22, 31)]]
+
+
 def test_score_needs_one_list_per_item() -> None:
-    with pytest.raises(ValueError, match="one list of findings per item"):
+    with pytest.raises(ValueError, match="one list of findings"):
         score(ITEMS, [[]])
+    with pytest.raises(ValueError, match="and of sentences"):
+        score(ITEMS, [[], [], []], sentences=[[]])
 
 
 def test_evaluate_runs_the_check_with_the_intent() -> None:
