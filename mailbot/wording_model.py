@@ -193,6 +193,12 @@ def risk_units(text: str, language: str) -> list[tuple[int, int]]:
     return [(u.start, u.end) for u in units_of(text, tokenize(text, language, keep_breaks=True), language)]
 
 
+def _has_words(passage: str) -> bool:
+    """A unit of only symbols (a stray ">" a Thai space cut off) says nothing: its
+    probabilities are the model's bias alone, which once flagged ">" in a Thai signature."""
+    return any(char.isalnum() for char in passage)
+
+
 def _identity(features: list[str]) -> list[str]:
     return features
 
@@ -279,6 +285,8 @@ class RiskModel:
         table = self.probabilities(units)
         return [
             ScoredUnit(unit.start, unit.end, dict(zip(self.categories, map(float, row), strict=True)))
+            if _has_words(text[unit.start : unit.end])
+            else ScoredUnit(unit.start, unit.end, dict.fromkeys(self.categories, 0.0))
             for unit, row in zip(units, table, strict=True)
         ]
 

@@ -175,10 +175,9 @@ def checker() -> WordingChecker:
 #: Languages whose held-out split does not meet the goal yet (measured, not tuned away):
 #: see data/wording_eval/README.md. Strict, so the marker must go once a language passes.
 BELOW_GOAL = {
-    "en": "round 9: compensation precision 0.897 (35/39)",
-    "lv": "round 9: guarantee recall 0.88; tone precision 0.84",
-    "nl": "round 9: deadline recall 0.82",
-    "th": "round 9: compensation precision 0.89",
+    "en": "round 10: tone recall 0.88 (30/34)",
+    "lv": "round 10: liability precision 0.86; tone precision 0.87",
+    "nl": "round 10: compensation precision 0.88; tone precision 0.88",
 }
 
 

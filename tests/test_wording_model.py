@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from mailbot.errors import ConfigError
+from mailbot.nlp.tokens import tokenize
 from mailbot.policy.wording import load_wording_policy
 from mailbot.wording import WordingChecker
 from mailbot.wording_eval import EvalItem, load_eval_set, parse_eval_set
-from mailbot.wording_model import fit_risk_model, risk_model, risk_units, training_units
+from mailbot.wording_model import fit_risk_model, risk_model, risk_units, training_units, units_of
 
 GUARANTEES = [
     "We guarantee the parcel arrives tomorrow.",
@@ -122,6 +123,20 @@ def test_the_model_flags_unseen_promises_and_not_unseen_clean_sentences(tmp_path
     promised = [model.score(text)[0].scores["guarantee"] for text in GUARANTEES[-3:]]
     clean = [model.score(text)[0].scores["guarantee"] for text in CLEAN[-3:]]
     assert min(promised) > max(clean)
+
+
+def test_a_unit_of_only_symbols_scores_nothing(tmp_path: Path) -> None:
+    path = _write_examples(tmp_path / "ex.jsonl", GUARANTEES, CLEAN)
+    model = fit_risk_model(parse_eval_set(path.read_text().splitlines()), "th", ["guarantee"])
+    units = model.score("รับประกันแน่นอน >")
+    assert [(u.start, u.end) for u in units] == [(0, 15), (16, 17)]
+    assert units[1].scores == {"guarantee": 0.0}
+    assert (
+        model.probabilities(
+            units_of("รับประกันแน่นอน >", tokenize("รับประกันแน่นอน >", "th", keep_breaks=True), "th")
+        )[1][0]
+        > 0
+    )
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
